@@ -1,0 +1,15 @@
+//! Pure domain rules of fullmakt: identifiers and their validation, scope names, the
+//! system-user authorization detail of a token grant, and the Maskinporten error catalogue.
+//!
+//! No I/O and no async here: everything is a function of its inputs, so it is tested
+//! exhaustively and reused by every other crate.
+
+pub mod authorization_details;
+pub mod organisation;
+pub mod scope;
+pub mod token_error;
+
+pub use authorization_details::{SystemUserAuthorizationRequest, ISO6523_AUTHORITY, SYSTEMUSER_TYPE};
+pub use organisation::{OrganisationNumber, OrganisationNumberError};
+pub use scope::{ScopeName, ScopeNameError};
+pub use token_error::{MpCode, OAuthError, TokenFailure};

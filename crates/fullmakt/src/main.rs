@@ -1,0 +1,45 @@
+//! The `fullmakt` binary: `serve` runs every service on one origin; `admin …` operates on the
+//! configured database directly (so the first administrator can exist) and prints JSON.
+
+use fullmakt::{admin, serve};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fullmakt", version, about = "Norway's system-user trust chain in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(serve::ServeArgs),
+    /// Operate on the database directly: clients, scopes, signing keys.
+    Admin(admin::AdminArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fullmakt: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Admin(args) => admin::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fullmakt: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `fullmakt serve`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use fullmakt_http::{AppState, Metrics};
+use fullmakt_service::{issuer_from_public_url, AccessTokenVerifier, KeyRing, NoSystemUsers, Store, TokenService};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::config::StoreArgs;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "FULLMAKT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The URL clients reach this server at; the token issuer is this URL with a trailing slash.
+    #[arg(long, env = "FULLMAKT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+    /// Seed demo organisations, scopes and a vendor client (idempotent) and say how to use them.
+    #[arg(long)]
+    pub demo: bool,
+    /// Where --demo writes the demo vendor's private key and settings.
+    #[arg(long, env = "FULLMAKT_DEMO_DIR", default_value = "demo")]
+    pub demo_dir: std::path::PathBuf,
+    /// Log format: text or json.
+    #[arg(long, env = "FULLMAKT_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    init_logging(&args.log_format);
+    let (store, ring) = args.store.open().await?;
+    let public_url = args.public_url.trim_end_matches('/').to_owned();
+    if args.demo {
+        let report = crate::demo::seed(&store, &public_url, &args.demo_dir).await?;
+        println!("{report}");
+    }
+    let listener = TcpListener::bind(&args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let server = start(store, ring, listener, &public_url);
+    tracing::info!(addr = %server.addr, issuer = %issuer_from_public_url(&public_url), "fullmakt is listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await;
+    Ok(())
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FULLMAKT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// A running server; dropping it without `stop` leaves it running until the runtime ends.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Graceful stop: stops accepting, lets requests in flight finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.sweeper.abort();
+    }
+}
+
+/// Wires the services over `store` and serves them on `listener`.
+pub fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &str) -> Server {
+    let public_url = public_url.trim_end_matches('/').to_owned();
+    let issuer = issuer_from_public_url(&public_url);
+    let ring = Arc::new(ring);
+    let tokens = Arc::new(TokenService::new(store.clone(), issuer.clone(), ring.clone(), Arc::new(NoSystemUsers)));
+    let audiences = vec![format!("{public_url}/api/v1"), format!("{public_url}/api/v1/"), issuer.clone()];
+    let verifier = Arc::new(AccessTokenVerifier::new(store.clone(), issuer, ring, audiences));
+    let state = AppState { store: store.clone(), tokens, verifier, metrics: Arc::new(Metrics::default()), public_url };
+    let app = fullmakt_http::router(state);
+    let addr = listener.local_addr().expect("a bound listener has an address");
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = served.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    let sweeper = tokio::spawn(async move {
+        // Replay records outlive their grants by at most a minute.
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.forget_expired_grants(fullmakt_service::clock::now()).await {
+                tracing::warn!(error = %e, "could not sweep expired replay records");
+            }
+        }
+    });
+    Server { addr, shutdown: Some(tx), task, sweeper }
+}

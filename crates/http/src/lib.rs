@@ -1,0 +1,87 @@
+//! fullmakt's HTTP surface: axum routers per area, thin handlers over the service layer,
+//! error mapping to OAuth error bodies and problem+json, trace ids, metrics and OpenAPI.
+
+mod admin;
+mod middleware;
+mod metrics;
+mod openapi;
+mod problem;
+mod token;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use fullmakt_service::{AccessTokenVerifier, Store, TokenService};
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use metrics::Metrics;
+pub use middleware::TraceId;
+
+/// Largest request body accepted anywhere (a grant is ~1–2 KB, a full JWKS ~5 KB).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest total size of request headers accepted.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: Arc<TokenService>,
+    pub verifier: Arc<AccessTokenVerifier>,
+    pub metrics: Arc<Metrics>,
+    /// The public base URL without trailing slash.
+    pub public_url: String,
+}
+
+impl AppState {
+    pub fn issuer(&self) -> &str {
+        self.tokens.issuer()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/clients", get(admin::list_clients).post(admin::create_client))
+        .route(
+            "/clients/{client_id}",
+            get(admin::get_client).put(admin::update_client).delete(admin::delete_client),
+        )
+        .route(
+            "/clients/{client_id}/jwks",
+            get(admin::get_jwks).post(admin::set_jwks).delete(admin::delete_jwks),
+        )
+        .route(
+            "/scopes",
+            get(admin::get_scopes).post(admin::create_scope).put(admin::update_scope).delete(admin::delete_scope),
+        )
+        .route("/scopes/all", get(admin::public_scopes))
+        .route("/scopes/access", get(admin::list_scope_access))
+        .route("/scopes/access/{consumer_orgno}", axum::routing::put(admin::grant_scope_access).delete(admin::revoke_scope_access));
+
+    Router::new()
+        .route("/token", post(token::token))
+        .route("/jwk", get(token::jwks))
+        .route("/.well-known/oauth-authorization-server", get(token::metadata))
+        .nest("/api/v1", api)
+        .route("/health", get(health))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(problem::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.change_sequence().await {
+        Ok(_) => (axum::http::StatusCode::OK, axum::Json(serde_json::json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "database unavailable"})))
+                .into_response()
+        }
+    }
+}

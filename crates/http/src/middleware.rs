@@ -1,0 +1,48 @@
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::{AppState, MAX_HEADER_BYTES};
+
+/// The id of one request: in logs, in `error_description`s and in problem bodies, so a user's
+/// error message leads straight to the server's log lines.
+#[derive(Debug, Clone)]
+pub struct TraceId(pub String);
+
+impl TraceId {
+    fn new() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+}
+
+/// Trace id, header size limit, access log, and per-route metrics.
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let trace_id = TraceId::new();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().clone();
+    let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let span = tracing::info_span!("request", trace_id = %trace_id.0, %method, route = %route);
+    req.extensions_mut().insert(trace_id.clone());
+    let started = Instant::now();
+    let response = async {
+        if header_bytes > MAX_HEADER_BYTES {
+            return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large").into_response();
+        }
+        next.run(req).await
+    }
+    .instrument(span.clone())
+    .await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.observe_request(method.as_str(), &route, status, elapsed.as_secs_f64());
+    span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request"));
+    response
+}

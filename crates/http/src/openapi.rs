@@ -1,0 +1,50 @@
+//! `/openapi.json`: every route fullmakt serves.
+
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fullmakt", description = "Maskinporten-compatible token service and Digdir-style client and scope administration"),
+    paths(
+        crate::token::token, crate::token::jwks, crate::token::metadata,
+        crate::admin::list_clients, crate::admin::create_client, crate::admin::get_client, crate::admin::update_client,
+        crate::admin::delete_client, crate::admin::get_jwks, crate::admin::set_jwks, crate::admin::delete_jwks,
+        crate::admin::get_scopes, crate::admin::create_scope, crate::admin::update_scope, crate::admin::delete_scope,
+        crate::admin::public_scopes, crate::admin::list_scope_access, crate::admin::grant_scope_access,
+        crate::admin::revoke_scope_access,
+        health_doc, metrics_doc, openapi_doc,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200), (status = 503)))]
+#[allow(dead_code)]
+fn health_doc() {}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+#[allow(dead_code)]
+fn metrics_doc() {}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
+#[allow(dead_code)]
+fn openapi_doc() {}
+
+pub async fn document() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}

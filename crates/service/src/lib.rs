@@ -1,0 +1,28 @@
+//! fullmakt's use cases over the store, with no HTTP types: issuing tokens, administering
+//! clients and scopes, managing the signing keys, and verifying fullmakt's own access tokens
+//! for the admin API. The HTTP crate and the CLI are thin shells around these.
+
+pub mod admin;
+pub mod cache;
+pub mod clock;
+pub mod signing_keys;
+pub mod system_users;
+pub mod token;
+pub mod verify;
+
+pub use admin::{AdminError, Caller};
+pub use signing_keys::{KeyRing, KeyRingConfig};
+pub use system_users::{NoSystemUsers, SystemUserLookup, SystemUserMatch, SystemUserQuery};
+pub use token::{IssuedToken, TokenService};
+pub use verify::AccessTokenVerifier;
+
+pub use fullmakt_store::{Store, StoreError};
+
+/// How long fullmakt lets any access token live, whatever a client or scope asks for
+/// (maskinporten.md §3.6 cites 7200 s as Digdir's absolute maximum).
+pub const MAX_ACCESS_TOKEN_LIFETIME: i64 = 7200;
+
+/// The issuer string: the public URL with exactly one trailing slash, as Maskinporten.
+pub fn issuer_from_public_url(public_url: &str) -> String {
+    format!("{}/", public_url.trim_end_matches('/'))
+}

@@ -1,0 +1,150 @@
+//! Persistence for fullmakt over sqlx: one schema, written for both SQLite (the embedded
+//! default) and PostgreSQL (production), reached through sqlx's `Any` driver so every query
+//! is written once and runs on both.
+//!
+//! Every state change runs in one [`WriteTx`], whose first statement bumps the global change
+//! sequence. That does two jobs: readers that cache configuration compare one integer to know
+//! whether anything changed (immediate revocation, DESIGN.md §4.3), and on SQLite the first
+//! statement being a write takes the write lock at once, so concurrent writers queue on the
+//! busy timeout instead of failing to upgrade a read snapshot.
+
+mod clients;
+mod replay;
+mod scopes;
+mod signing_keys;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+
+pub use clients::{ClientKeyRow, ClientRow};
+pub use scopes::{ScopeAccessRow, ScopeRow};
+pub use signing_keys::SigningKeyRow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite://PATH or postgres://…): {0}")]
+    UnsupportedUrl(String),
+    #[error("a row with this key exists already")]
+    Conflict,
+}
+
+impl StoreError {
+    /// Unique-constraint violations are client conflicts, not server failures.
+    fn from_insert(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating an SQLite file when it is missing, and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            let url = if url.contains("mode=") {
+                url.to_owned()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The number of committed state changes so far. Caches tagged with an older value are stale.
+    pub async fn change_sequence(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT value FROM change_sequence WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Starts the transaction for one state change and bumps the change sequence in it.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let mut tx = self.pool.begin().await?;
+        let sequence: i64 =
+            sqlx::query_scalar("UPDATE change_sequence SET value = value + 1 WHERE id = 1 RETURNING value")
+                .fetch_one(&mut *tx)
+                .await?;
+        Ok(WriteTx { tx, sequence })
+    }
+}
+
+/// One state change: commit it or drop it (which rolls back).
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    sequence: i64,
+}
+
+impl WriteTx {
+    /// The change sequence this write will be visible under once committed.
+    pub fn sequence(&self) -> i64 {
+        self.sequence
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
