@@ -131,7 +131,8 @@ mod tests {
     #[test]
     fn reads_header_fields() {
         let h = b64::encode(r#"{"alg":"RS256","kid":"k1","typ":"JWT","x5c":["AA"]}"#);
-        let jws = CompactJws::parse(&format!("{h}.e30.")).unwrap();
+        let token = format!("{h}.e30.");
+        let jws = CompactJws::parse(&token).unwrap();
         assert_eq!(jws.header, JwsHeader { alg: "RS256".into(), kid: Some("k1".into()), has_x5c: true });
         assert!(jws.claims.is_empty());
     }

@@ -87,6 +87,13 @@ struct AccessTokenClaims<'a> {
     pid: Option<&'a str>,
 }
 
+/// `{"kid":…,"alg":"RS256"}` in that order, no `typ`, as Maskinporten (§3.2).
+#[derive(Serialize)]
+struct AccessTokenHeader<'a> {
+    kid: &'a str,
+    alg: &'static str,
+}
+
 #[derive(Serialize)]
 struct SystemUserDetail<'a> {
     #[serde(rename = "type")]
@@ -269,7 +276,7 @@ impl TokenService {
             tracing::error!(error = %e, "no signing key");
             TokenFailure::Internal
         })?;
-        let header = serde_json::to_vec(&serde_json::json!({"kid": keys.active.kid(), "alg": "RS256"})).map_err(internal)?;
+        let header = serde_json::to_vec(&AccessTokenHeader { kid: keys.active.kid(), alg: "RS256" }).map_err(internal)?;
         let payload = serde_json::to_vec(&claims).map_err(internal)?;
         let access_token = keys.active.sign_compact(&header, &payload).map_err(internal)?;
         Ok(IssuedToken {

@@ -1,0 +1,237 @@
+//! Test harness: real servers on ephemeral loopback ports over real databases.
+//!
+//! Every test runs once per configured store: SQLite always, and PostgreSQL when the
+//! environment variable FULLMAKT_TEST_POSTGRES_URL names a server we may create databases on
+//! (for example `postgres://postgres@127.0.0.1:5432/postgres`; `.ci/run` sets it).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::KeyPair as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use fullmakt::config::StoreArgs;
+use fullmakt::serve::Server;
+use fullmakt_service::admin::{clients, scopes, ClientInput, ScopeInput};
+use fullmakt_store::Store;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+pub const OWNER_ORG: &str = "991825827";
+pub const VENDOR_ORG: &str = "314240979";
+pub const OTHER_ORG: &str = "310702641";
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// One database to run a test against. The directory also holds the key-encryption key file.
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn store_args(&self) -> StoreArgs {
+        StoreArgs { database_url: self.url.clone(), key_file: self.key_file(), signing_key_bits: 2048 }
+    }
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("fullmakt.key")
+    }
+}
+
+static DB_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub async fn databases() -> Vec<TestDb> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fullmakt.db").display());
+    let mut out = vec![TestDb { name: "sqlite", url, dir }];
+    if let Ok(base) = std::env::var("FULLMAKT_TEST_POSTGRES_URL") {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but the server is unreachable");
+        let name = format!(
+            "fullmakt_e2e_{}_{}",
+            std::process::id(),
+            DB_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        admin.close().await;
+        let (prefix, _) = base.rsplit_once('/').expect("postgres URL ends with /DATABASE");
+        out.push(TestDb { name: "postgres", url: format!("{prefix}/{name}"), dir: tempfile::tempdir().unwrap() });
+    }
+    out
+}
+
+/// A server running in this process on a real socket.
+pub struct TestServer {
+    pub base: String,
+    pub public_url: String,
+    pub store: Store,
+    pub http: reqwest::Client,
+    server: Option<Server>,
+}
+
+impl TestServer {
+    pub async fn start(db: &TestDb) -> Self {
+        Self::start_with_public_url(db, None).await
+    }
+
+    /// `public_url` fixes the issuer, so a restarted server on another port is the same issuer.
+    pub async fn start_with_public_url(db: &TestDb, public_url: Option<&str>) -> Self {
+        let (store, ring) = db.store_args().open().await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let public_url = public_url.map(str::to_owned).unwrap_or_else(|| base.clone());
+        let server = fullmakt::serve::start(store.clone(), ring, listener, &public_url);
+        Self { base, public_url, store, http: reqwest::Client::new(), server: Some(server) }
+    }
+
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.public_url)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+        self.store.close().await;
+    }
+
+    pub async fn post_grant(&self, assertion: &str) -> (u16, Value) {
+        post_grant(&self.http, &self.base, assertion).await
+    }
+}
+
+pub async fn post_grant(http: &reqwest::Client, base: &str, assertion: &str) -> (u16, Value) {
+    let res = http
+        .post(format!("{base}/token"))
+        .form(&[("grant_type", GRANT_TYPE), ("assertion", assertion)])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// An RSA key a test client signs grants with.
+pub struct ClientKey {
+    pub kid: String,
+    key_pair: KeyPair,
+}
+
+impl ClientKey {
+    pub fn generate(kid: &str) -> Self {
+        Self { kid: kid.to_owned(), key_pair: KeyPair::generate(KeySize::Rsa2048).unwrap() }
+    }
+
+    pub fn jwk(&self) -> Value {
+        let public = self.key_pair.public_key();
+        json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
+            "n": b64(public.modulus().big_endian_without_leading_zero()),
+            "e": b64(public.exponent().big_endian_without_leading_zero()),
+        })
+    }
+
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.jwk()] })
+    }
+
+    /// Signs any header and claims, so tests can build every kind of wrong grant.
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        let alg = match header["alg"].as_str() {
+            Some("RS384") => &aws_lc_rs::signature::RSA_PKCS1_SHA384,
+            Some("RS512") => &aws_lc_rs::signature::RSA_PKCS1_SHA512,
+            _ => &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        };
+        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+        let mut sig = vec![0; self.key_pair.public_modulus_len()];
+        self.key_pair.sign(alg, &SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
+        format!("{input}.{}", b64(sig))
+    }
+}
+
+pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn decode_jwt_part(token: &str, part: usize) -> Value {
+    let segment = token.split('.').nth(part).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+pub fn now() -> i64 {
+    fullmakt_service::clock::now()
+}
+
+static JTI: AtomicU64 = AtomicU64::new(0);
+
+pub fn unique_jti() -> String {
+    format!("jti-{}-{}", uuid::Uuid::new_v4(), JTI.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A vendor client with one key and the scope `owner:api.read` (owned by OWNER_ORG,
+/// granted to VENDOR_ORG).
+pub struct Vendor {
+    pub client_id: String,
+    pub key: ClientKey,
+    pub issuer: String,
+}
+
+pub const SCOPE: &str = "owner:api.read";
+
+impl Vendor {
+    pub async fn setup(server: &TestServer) -> Self {
+        let owner = fullmakt_domain::OrganisationNumber::parse(OWNER_ORG).unwrap();
+        let vendor = fullmakt_domain::OrganisationNumber::parse(VENDOR_ORG).unwrap();
+        let input = ScopeInput { name: Some(SCOPE.into()), at_max_age: Some(3600), ..Default::default() };
+        scopes::create_scope(&server.store, owner, &input, true).await.unwrap();
+        scopes::set_access(&server.store, SCOPE, VENDOR_ORG, true).await.unwrap();
+        let key = ClientKey::generate("vendor-key-1");
+        let input = ClientInput {
+            client_name: Some("vendor".into()),
+            scopes: Some(vec![SCOPE.into()]),
+            ..Default::default()
+        };
+        let client = clients::create_client(&server.store, vendor, &input, Some(&key.jwks())).await.unwrap();
+        Self { client_id: client.client_id, key, issuer: server.issuer() }
+    }
+
+    pub fn header(&self) -> Value {
+        json!({"alg": "RS256", "kid": self.key.kid})
+    }
+
+    /// Claims of a valid grant, for tests to alter.
+    pub fn claims(&self) -> Value {
+        let now = now();
+        json!({
+            "aud": self.issuer, "iss": self.client_id, "scope": SCOPE,
+            "iat": now, "exp": now + 60, "jti": unique_jti(),
+        })
+    }
+
+    pub fn grant(&self) -> String {
+        self.key.sign(&self.header(), &self.claims())
+    }
+
+    pub fn grant_with(&self, alter: impl FnOnce(&mut Value, &mut Value)) -> String {
+        let (mut header, mut claims) = (self.header(), self.claims());
+        alter(&mut header, &mut claims);
+        self.key.sign(&header, &claims)
+    }
+}
+
+/// Asserts an OAuth error response: status, `error`, the `error_description` prefix, the
+/// trace id suffix and the `error_uri` code.
+pub fn assert_oauth_error(response: &(u16, Value), status: u16, error: &str, description_prefix: &str, code: &str) {
+    let (got_status, body) = response;
+    assert_eq!(*got_status, status, "{body}");
+    assert_eq!(body["error"], error, "{body}");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(description.starts_with(description_prefix), "description {description:?} does not start with {description_prefix:?}");
+    let trace = description.rsplit_once("(trace_id: ").map(|(_, t)| t.trim_end_matches(')')).unwrap_or_default();
+    assert_eq!(trace.len(), 32, "{description}");
+    assert!(trace.bytes().all(|b| b.is_ascii_hexdigit()), "{description}");
+    assert!(body["error_uri"].as_str().unwrap().ends_with(&format!("/errors/{code}")), "{body}");
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real server on a loopback port, over SQLite and (when configured)
+//! PostgreSQL. See harness.rs for how stores are chosen.
+
+mod admin_api;
+mod harness;
+mod interop;
+mod key_rotation;
+mod operations;
+mod token_claims;
+mod token_grant;
+mod two_nodes;

@@ -1,0 +1,131 @@
+//! Discovery, health, metrics, OpenAPI and request limits.
+
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn discovery_metadata_has_maskinportens_shape() {
+    let db = databases().await.remove(0);
+    let server = TestServer::start(&db).await;
+    let meta: Value = server
+        .http
+        .get(format!("{}/.well-known/oauth-authorization-server", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer = server.issuer();
+    assert_eq!(
+        meta,
+        json!({
+            "authorization_details_types_supported": ["urn:altinn:systemuser"],
+            "grant_types_supported": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}jwk"),
+            "token_endpoint": format!("{issuer}token"),
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512"],
+        })
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_metrics_report_requests_and_token_outcomes() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let vendor = Vendor::setup(&server).await;
+        let res = server.http.get(format!("{}/health", server.base)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let grant = vendor.grant();
+        assert_eq!(server.post_grant(&grant).await.0, 200);
+        assert_eq!(server.post_grant(&grant).await.0, 400);
+        let metrics = server.http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains(r#"fullmakt_tokens_total{outcome="issued"} 1"#), "{metrics}");
+        assert!(metrics.contains(r#"fullmakt_tokens_total{outcome="invalid_grant"} 1"#), "{metrics}");
+        assert!(metrics.contains(r#"fullmakt_http_requests_total{method="POST",route="/token",status="200"} 1"#), "{metrics}");
+        assert!(metrics.contains(r#"fullmakt_http_request_duration_seconds_bucket{"#), "{metrics}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route() {
+    let db = databases().await.remove(0);
+    let server = TestServer::start(&db).await;
+    let doc: Value = server.http.get(format!("{}/openapi.json", server.base)).send().await.unwrap().json().await.unwrap();
+    let expected = [
+        ("/token", "post"),
+        ("/jwk", "get"),
+        ("/.well-known/oauth-authorization-server", "get"),
+        ("/api/v1/clients", "get"),
+        ("/api/v1/clients", "post"),
+        ("/api/v1/clients/{client_id}", "get"),
+        ("/api/v1/clients/{client_id}", "put"),
+        ("/api/v1/clients/{client_id}", "delete"),
+        ("/api/v1/clients/{client_id}/jwks", "get"),
+        ("/api/v1/clients/{client_id}/jwks", "post"),
+        ("/api/v1/clients/{client_id}/jwks", "delete"),
+        ("/api/v1/scopes", "get"),
+        ("/api/v1/scopes", "post"),
+        ("/api/v1/scopes", "put"),
+        ("/api/v1/scopes", "delete"),
+        ("/api/v1/scopes/all", "get"),
+        ("/api/v1/scopes/access", "get"),
+        ("/api/v1/scopes/access/{consumer_orgno}", "put"),
+        ("/api/v1/scopes/access/{consumer_orgno}", "delete"),
+        ("/health", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, expected.len(), "a route is documented that this test does not know, or the reverse");
+    for (path, method) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not in /openapi.json");
+        // And the route really exists: anything but the fallback's 404/405 problem.
+        let res = server
+            .http
+            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x")))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status() != 405, "{method} {path} is documented but not routed");
+        if res.status() == 404 {
+            let body: Value = res.json().await.unwrap();
+            assert!(!body["detail"].as_str().unwrap_or_default().starts_with("no route"), "{method} {path} is documented but not routed");
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_headers_are_refused_before_any_work() {
+    let db = databases().await.remove(0);
+    let server = TestServer::start(&db).await;
+    let huge = "a".repeat(fullmakt_http::MAX_BODY_BYTES + 1);
+    let res = server
+        .http
+        .post(format!("{}/token", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type={GRANT_TYPE}&assertion={huge}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let res = server
+        .http
+        .get(format!("{}/health", server.base))
+        .header("x-padding", "b".repeat(fullmakt_http::MAX_HEADER_BYTES + 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 431);
+    let res = server.http.get(format!("{}/no/such/route", server.base)).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    server.stop().await;
+}

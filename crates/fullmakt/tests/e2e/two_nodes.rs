@@ -1,0 +1,111 @@
+//! Two server processes over one database, as N stateless nodes would run: a grant used on
+//! one node is refused on the other, and a revocation made by the CLI applies to both at once.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::*;
+
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Node {
+    async fn start(db: &TestDb) -> Self {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_fullmakt"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", "http://shared.test"])
+            .env("FULLMAKT_DATABASE_URL", &db.url)
+            .env("FULLMAKT_KEY_FILE", db.key_file())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status() == 200) {
+                return Self { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("node on {base} did not become healthy");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cli(db: &TestDb, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_fullmakt"))
+        .arg("admin")
+        .args(args)
+        .env("FULLMAKT_DATABASE_URL", &db.url)
+        .env("FULLMAKT_KEY_FILE", db.key_file())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "fullmakt admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn replay_and_revocation_hold_across_two_server_processes() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        // Bootstrap with the CLI, exactly as an operator would.
+        let scope = cli(&db, &["scope", "create", "--name", "shared:api", "--owner", OWNER_ORG]);
+        assert_eq!(scope["name"], "shared:api");
+        let granted = cli(&db, &["scope", "grant", "--scope", "shared:api", "--org", VENDOR_ORG]);
+        assert_eq!(granted["state"], "APPROVED");
+        let key = ClientKey::generate("node-key");
+        let jwks_file = db.dir.path().join("jwks.json");
+        std::fs::write(&jwks_file, key.jwks().to_string()).unwrap();
+        let client = cli(&db, &["client", "create", "--org", VENDOR_ORG, "--name", "n", "--scope", "shared:api",
+            "--jwks", jwks_file.to_str().unwrap()]);
+        let client_id = client["client_id"].as_str().unwrap().to_owned();
+
+        let (a, b) = (Node::start(&db).await, Node::start(&db).await);
+        let http = reqwest::Client::new();
+        let grant = |jti: &str| {
+            let now = now();
+            key.sign(
+                &serde_json::json!({"alg": "RS256", "kid": "node-key"}),
+                &serde_json::json!({"aud": "http://shared.test/", "iss": client_id, "scope": "shared:api",
+                    "iat": now, "exp": now + 60, "jti": jti}),
+            )
+        };
+        let g = grant(&unique_jti());
+        let (status, body) = post_grant(&http, &a.base, &g).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = post_grant(&http, &b.base, &g).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"], "invalid_grant");
+        assert!(body["error_description"].as_str().unwrap().starts_with("Grant is used before"));
+
+        // Both nodes have served (and cached) this client; revoke and ask both again.
+        assert_eq!(post_grant(&http, &b.base, &grant(&unique_jti())).await.0, 200);
+        cli(&db, &["scope", "revoke", "--scope", "shared:api", "--org", VENDOR_ORG]);
+        for node in [&a, &b] {
+            let (status, body) = post_grant(&http, &node.base, &grant(&unique_jti())).await;
+            assert_eq!(status, 403, "{body}");
+            assert_eq!(body["error"], "forbidden");
+        }
+        // Key rotation by the CLI reaches both nodes' next tokens.
+        let rotated = cli(&db, &["keys", "rotate"]);
+        for node in [&a, &b] {
+            cli(&db, &["scope", "grant", "--scope", "shared:api", "--org", VENDOR_ORG]);
+            let (status, body) = post_grant(&http, &node.base, &grant(&unique_jti())).await;
+            assert_eq!(status, 200, "{body}");
+            let kid = decode_jwt_part(body["access_token"].as_str().unwrap(), 0)["kid"].clone();
+            assert_eq!(kid, rotated["active_kid"]);
+        }
+    }
+}

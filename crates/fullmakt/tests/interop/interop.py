@@ -1,0 +1,125 @@
+"""Interoperability with an independent JOSE implementation (PyJWT + cryptography).
+
+    interop.py keygen DIR          writes DIR/key.pem and prints the public JWKS
+    interop.py run BASE CLIENT_ID DIR SCOPE CUSTOMER_ORG
+                                   sends grants shaped exactly like pymaskinporten 2.1.0 and
+                                   wenche 1.9.0 (maskinporten.md §8) and verifies the access
+                                   tokens against BASE/jwk with PyJWT
+
+Prints one line per check and 'interop: N passed, 0 failed'; exits 1 at the first failure.
+"""
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+KID = "py-interop-1"
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+passed = 0
+
+
+def check(name, ok, detail=""):
+    global passed
+    if not ok:
+        print(f"FAIL {name}: {detail}")
+        print(f"interop: {passed} passed, 1 failed")
+        sys.exit(1)
+    passed += 1
+    print(f"ok   {name}")
+
+
+def keygen(directory):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    with open(f"{directory}/key.pem", "wb") as f:
+        f.write(pem)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": KID, "use": "sig", "alg": "RS256"})
+    print(json.dumps({"keys": [jwk]}))
+
+
+def post_token(base, assertion):
+    body = urllib.parse.urlencode({"grant_type": GRANT_TYPE, "assertion": assertion}).encode()
+    req = urllib.request.Request(f"{base}/token", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, timeout=15) as res:
+            return res.status, res.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def run(base, client_id, directory, scope, customer_org):
+    with open(f"{directory}/key.pem", "rb") as f:
+        private_key = f.read()
+    issuer = base + "/"
+    jwks = jwt.PyJWKClient(f"{base}/jwk")
+
+    def verify(token):
+        signing_key = jwks.get_signing_key_from_jwt(token)
+        return jwt.decode(token, signing_key.key, algorithms=["RS256"], issuer=issuer, options={"verify_aud": False})
+
+    # pymaskinporten 2.1.0: PyJWT header {alg, typ, kid}; no sub; exp = iat + 60.
+    iat = int(time.time())
+    pym_claims = {"aud": issuer, "iss": client_id, "scope": scope, "iat": iat, "exp": iat + 60, "jti": str(uuid.uuid4())}
+    pym_grant = jwt.encode(pym_claims, private_key, algorithm="RS256", headers={"kid": KID})
+    check("pymaskinporten header has typ JWT", jwt.get_unverified_header(pym_grant).get("typ") == "JWT")
+    status, text = post_token(base, pym_grant)
+    check("pymaskinporten-shaped grant gets 200", status == 200, f"{status} {text}")
+    body = json.loads(text)
+    check("expires_in is an integer", isinstance(body.get("expires_in"), int) and not isinstance(body["expires_in"], bool), text)
+    check("access_token is a non-empty string", isinstance(body.get("access_token"), str) and body["access_token"], text)
+    claims = verify(body["access_token"])
+    check("PyJWT verifies the access token against /jwk", claims["client_id"] == client_id, claims)
+    check("token carries the consumer", claims["consumer"] == {"authority": "iso6523-actorid-upis", "ID": claims["consumer"]["ID"]}
+          and claims["consumer"]["ID"].startswith("0192:"), claims)
+    check("token header is exactly kid and alg", sorted(jwt.get_unverified_header(body["access_token"])) == ["alg", "kid"])
+
+    status, text = post_token(base, pym_grant)
+    check("replayed pymaskinporten grant is refused", status == 400 and json.loads(text)["error"] == "invalid_grant", text)
+
+    # wenche 1.9.0: authlib header {alg, kid, typ}; iss = sub = client_id; exp = iat + 119.
+    iat = int(time.time())
+    wenche_claims = {"iss": client_id, "sub": client_id, "aud": issuer, "scope": scope, "iat": iat, "exp": iat + 119,
+                     "jti": str(uuid.uuid4())}
+    wenche_grant = jwt.encode(wenche_claims, private_key, algorithm="RS256", headers={"kid": KID, "typ": "JWT"})
+    status, text = post_token(base, wenche_grant)
+    check("wenche-shaped grant gets 200", status == 200, f"{status} {text}")
+    verify(json.loads(text)["access_token"])
+    check("PyJWT verifies the wenche token", True)
+
+    # wenche with a system user not approved yet: it greps this exact string in the body.
+    wenche_claims = dict(wenche_claims, jti=str(uuid.uuid4()), authorization_details=[{
+        "type": "urn:altinn:systemuser",
+        "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": f"0192:{customer_org}"},
+    }])
+    grant = jwt.encode(wenche_claims, private_key, algorithm="RS256", headers={"kid": KID, "typ": "JWT"})
+    status, text = post_token(base, grant)
+    check("system-user grant without a system user says invalid_altinn_customer_configuration",
+          status != 200 and "invalid_altinn_customer_configuration" in text, f"{status} {text}")
+
+    # A grant signed by another key under our kid must fail with a client-authentication error.
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    bad = jwt.encode(dict(pym_claims, jti=str(uuid.uuid4())), other, algorithm="RS256", headers={"kid": KID})
+    status, text = post_token(base, bad)
+    body = json.loads(text)
+    check("foreign signature is invalid_grant with 'Client authentication'",
+          status == 400 and body["error"] == "invalid_grant" and "Client authentication" in body["error_description"], text)
+    print(f"interop: {passed} passed, 0 failed")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["keygen"]:
+        keygen(sys.argv[2])
+    elif sys.argv[1:2] == ["run"]:
+        run(*sys.argv[2:7])
+    else:
+        print(__doc__)
+        sys.exit(2)
