@@ -190,9 +190,7 @@ pub async fn grant_scope_access(
     Path(consumer): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> ApiResult {
-    let c = caller(&s, &h, &t).await?;
-    let name = required_scope(&q, &t)?;
-    ok(StatusCode::OK, admin_call!(t, scopes::api_set_access(&s.store, &c, &name, &consumer, true)))
+    set_scope_access(&s, &t, &h, &consumer, &q, true).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/scopes/access/{consumer_orgno}", tag = "admin", security(("bearer" = ["idporten:scopes.write"])),
@@ -205,7 +203,11 @@ pub async fn revoke_scope_access(
     Path(consumer): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> ApiResult {
-    let c = caller(&s, &h, &t).await?;
-    let name = required_scope(&q, &t)?;
-    ok(StatusCode::OK, admin_call!(t, scopes::api_set_access(&s.store, &c, &name, &consumer, false)))
+    set_scope_access(&s, &t, &h, &consumer, &q, false).await
+}
+
+async fn set_scope_access(s: &AppState, t: &TraceId, h: &HeaderMap, consumer: &str, q: &ScopeQuery, approve: bool) -> ApiResult {
+    let c = caller(s, h, t).await?;
+    let name = required_scope(q, t)?;
+    ok(StatusCode::OK, admin_call!(t, scopes::api_set_access(&s.store, &c, &name, consumer, approve)))
 }

@@ -235,3 +235,15 @@ pub fn assert_oauth_error(response: &(u16, Value), status: u16, error: &str, des
     assert!(trace.bytes().all(|b| b.is_ascii_hexdigit()), "{description}");
     assert!(body["error_uri"].as_str().unwrap().ends_with(&format!("/errors/{code}")), "{body}");
 }
+
+pub async fn published_jwks(server: &TestServer) -> Value {
+    server.http.get(format!("{}/jwk", server.base)).send().await.unwrap().json().await.unwrap()
+}
+
+/// Does `token` verify with the key its header names in `jwks`?
+pub fn verifies_against(token: &str, jwks: &Value) -> bool {
+    let kid = decode_jwt_part(token, 0)["kid"].clone();
+    let Some(jwk) = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid) else { return false };
+    let jwk: fullmakt_jose::RsaPublicJwk = serde_json::from_value(jwk.clone()).unwrap();
+    fullmakt_jose::CompactJws::parse(token).unwrap().verify_rsa(fullmakt_jose::Algorithm::RS256, &jwk.modulus(), &jwk.exponent())
+}

@@ -1,11 +1,9 @@
 //! Signing keys: pre-published before they sign, kept published after they stop.
 
-use serde_json::Value;
-
 use crate::harness::*;
 
 async fn published_kids(server: &TestServer) -> Vec<String> {
-    let jwks: Value = server.http.get(format!("{}/jwk", server.base)).send().await.unwrap().json().await.unwrap();
+    let jwks = published_jwks(server).await;
     for k in jwks["keys"].as_array().unwrap() {
         assert_eq!(k["kty"], "RSA");
         assert_eq!(k["use"], "sig");
@@ -21,13 +19,6 @@ async fn token_kid(server: &TestServer, vendor: &Vendor) -> (String, String) {
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().unwrap().to_owned();
     (decode_jwt_part(&token, 0)["kid"].as_str().unwrap().to_owned(), token)
-}
-
-fn verifies_against(token: &str, jwks: &Value) -> bool {
-    let kid = decode_jwt_part(token, 0)["kid"].clone();
-    let Some(jwk) = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid) else { return false };
-    let jwk: fullmakt_jose::RsaPublicJwk = serde_json::from_value(jwk.clone()).unwrap();
-    fullmakt_jose::CompactJws::parse(token).unwrap().verify_rsa(fullmakt_jose::Algorithm::RS256, &jwk.modulus(), &jwk.exponent())
 }
 
 #[tokio::test]
@@ -49,7 +40,7 @@ async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
         let after = published_kids(&server).await;
         assert_eq!(after.len(), 3);
         assert!(after.contains(&old_kid) && after.contains(&report.next_kid));
-        let jwks: Value = server.http.get(format!("{}/jwk", server.base)).send().await.unwrap().json().await.unwrap();
+        let jwks = published_jwks(&server).await;
         assert!(verifies_against(&old_token, &jwks));
 
         let (new_kid, new_token) = token_kid(&server, &vendor).await;

@@ -1,6 +1,6 @@
 -- Token service: clients, their keys and scopes, scopes and access grants, signing keys,
 -- the grant replay store and the global change sequence.
--- Times are Unix seconds; flags are 0/1 integers, so SQLite and PostgreSQL read the same.
+-- Times are Unix seconds; flags are 0/1 integers: the same file runs on SQLite and PostgreSQL.
 
 CREATE TABLE change_sequence (
     id BIGINT PRIMARY KEY CHECK (id = 1),
