@@ -66,6 +66,7 @@ pub enum TokenFailure {
     UnknownKeyId,
     ExpiredKey,
     InvalidSignature,
+    AlgorithmNotRegistered,
     InvalidAudience,
     LifetimeTooLong,
     IssuedInFuture,
@@ -102,7 +103,7 @@ impl TokenFailure {
             InvalidAudience => "MP-110",
             ExpiredKey => "MP-121",
             X5cNotSupported => "MP-123",
-            InvalidSignature => "MP-124",
+            InvalidSignature | AlgorithmNotRegistered => "MP-124",
             LifetimeTooLong | IssuedInFuture | NotYetValid | Expired => "MP-130",
             ScopesNotOnClient(_) => "MP-200",
             ScopeNotForMaskinporten(_) => "MP-201",
@@ -122,7 +123,7 @@ impl TokenFailure {
             MissingAssertion | AlgorithmNotAllowed | MissingClaim(_) | InvalidClaim(_) | UnknownClaim(_)
             | SubjectIsNotIssuer | ConsumerOrgIsOwnOrg => OAuthError::InvalidRequest,
             MalformedAssertion(_) | X5cNotSupported | KidRequired | ClientNotFound | UnknownKeyId | ExpiredKey
-            | InvalidSignature | InvalidAudience | LifetimeTooLong | IssuedInFuture | NotYetValid | Expired
+            | InvalidSignature | AlgorithmNotRegistered | InvalidAudience | LifetimeTooLong | IssuedInFuture | NotYetValid | Expired
             | GrantUsedBefore => OAuthError::InvalidGrant,
             ScopesNotOnClient(_) | ScopeNotForMaskinporten(_) => OAuthError::InvalidScope,
             ScopeAccessNotGranted(_) | NoDelegationFromConsumer { .. } => OAuthError::Forbidden,
@@ -150,6 +151,7 @@ impl fmt::Display for TokenFailure {
             UnknownKeyId => write!(f, "{AUTH_FAILED} Unknown key identifier (kid) for client."),
             ExpiredKey => write!(f, "{AUTH_FAILED} Expired key"),
             InvalidSignature => write!(f, "{AUTH_FAILED} Invalid JWT signature."),
+            AlgorithmNotRegistered => write!(f, "{AUTH_FAILED} The JWT alg is not the alg registered for this key."),
             InvalidAudience => write!(f, "{AUTH_FAILED} Invalid JWT claim aud"),
             LifetimeTooLong => f.write_str("JWT has too long lifetime."),
             IssuedInFuture => f.write_str("Issue time is after now"),

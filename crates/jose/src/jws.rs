@@ -60,11 +60,11 @@ pub struct JwsHeader {
     pub has_x5c: bool,
 }
 
-/// A parsed, not yet verified compact JWS whose payload is a JSON object.
+/// A parsed, not yet verified compact JWS.
 #[derive(Debug)]
 pub struct CompactJws<'a> {
     pub header: JwsHeader,
-    pub claims: Map<String, Value>,
+    payload: Vec<u8>,
     signing_input: &'a str,
     signature: Vec<u8>,
 }
@@ -84,9 +84,7 @@ impl<'a> CompactJws<'a> {
         let header: Map<String, Value> = b64::decode(h)
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or(JwsError::Header)?;
-        let claims: Map<String, Value> = b64::decode(p)
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or(JwsError::Payload)?;
+        let payload = b64::decode(p).ok_or(JwsError::Payload)?;
         let signature = b64::decode(s).ok_or(JwsError::Signature)?;
         if header.contains_key("crit") {
             return Err(JwsError::Critical);
@@ -96,10 +94,15 @@ impl<'a> CompactJws<'a> {
         let has_x5c = header.contains_key("x5c");
         Ok(Self {
             header: JwsHeader { alg, kid, has_x5c },
-            claims,
+            payload,
             signing_input: &token[..h.len() + 1 + p.len()],
             signature,
         })
+    }
+
+    /// The payload as JWT claims: it must be a JSON object.
+    pub fn claims(&self) -> Result<Map<String, Value>, JwsError> {
+        serde_json::from_slice(&self.payload).map_err(|_| JwsError::Payload)
     }
 
     /// Checks the signature with an RSA public key given as big-endian modulus and exponent.
@@ -107,6 +110,43 @@ impl<'a> CompactJws<'a> {
         let key = aws_lc_rs::signature::RsaPublicKeyComponents { n, e };
         key.verify(alg.verification(), self.signing_input.as_bytes(), &self.signature).is_ok()
     }
+
+    /// Verifies against a registered key: the header's `alg` must be one this server allows
+    /// *and* the one the key was registered for, and the signature must hold.
+    pub fn verify_with(&self, key: &VerificationKey) -> Result<(), VerifyError> {
+        let alg = Algorithm::parse(&self.header.alg).ok_or(VerifyError::AlgorithmNotAllowed)?;
+        if alg != key.alg {
+            return Err(VerifyError::AlgorithmNotRegistered);
+        }
+        if !self.verify_rsa(alg, &key.n, &key.e) {
+            return Err(VerifyError::Signature);
+        }
+        Ok(())
+    }
+}
+
+/// A registered RSA key, decoded once for repeated verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationKey {
+    pub alg: Algorithm,
+    pub n: Vec<u8>,
+    pub e: Vec<u8>,
+}
+
+impl VerificationKey {
+    pub fn from_jwk(jwk: &crate::RsaPublicJwk) -> Option<Self> {
+        Some(Self { alg: Algorithm::parse(&jwk.alg)?, n: crate::b64::decode(&jwk.n)?, e: crate::b64::decode(&jwk.e)? })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("alg is not RS256, RS384 or RS512")]
+    AlgorithmNotAllowed,
+    #[error("alg is not the one registered for the key")]
+    AlgorithmNotRegistered,
+    #[error("the signature does not verify")]
+    Signature,
 }
 
 #[cfg(test)]
@@ -119,7 +159,8 @@ mod tests {
         assert_eq!(CompactJws::parse("a.b.c.d").unwrap_err(), JwsError::Shape);
         assert_eq!(CompactJws::parse("!!.e30.").unwrap_err(), JwsError::Header);
         let h = b64::encode(r#"{"alg":"RS256"}"#);
-        assert_eq!(CompactJws::parse(&format!("{h}.W10.")).unwrap_err(), JwsError::Payload);
+        assert_eq!(CompactJws::parse(&format!("{h}.W10.")).unwrap().claims().unwrap_err(), JwsError::Payload);
+        assert_eq!(CompactJws::parse(&format!("{h}.!.")).unwrap_err(), JwsError::Payload);
         assert_eq!(CompactJws::parse(&format!("{h}.e30.a=")).unwrap_err(), JwsError::Signature);
         let crit = b64::encode(r#"{"alg":"RS256","crit":["exp"]}"#);
         assert_eq!(CompactJws::parse(&format!("{crit}.e30.")).unwrap_err(), JwsError::Critical);
@@ -134,6 +175,6 @@ mod tests {
         let token = format!("{h}.e30.");
         let jws = CompactJws::parse(&token).unwrap();
         assert_eq!(jws.header, JwsHeader { alg: "RS256".into(), kid: Some("k1".into()), has_x5c: true });
-        assert!(jws.claims.is_empty());
+        assert!(jws.claims().unwrap().is_empty());
     }
 }

@@ -13,6 +13,6 @@ pub mod sealing;
 pub mod signing;
 
 pub use jwk::{JwkError, RsaPublicJwk};
-pub use jws::{Algorithm, CompactJws, JwsError, JwsHeader};
+pub use jws::{Algorithm, CompactJws, JwsError, JwsHeader, VerificationKey, VerifyError};
 pub use sealing::{KeyEncryptionKey, SealingError};
 pub use signing::{RsaKeySize, SigningKey};

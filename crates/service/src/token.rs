@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use aws_lc_rs::rand::SecureRandom;
 use fullmakt_domain::{OrganisationNumber, SystemUserAuthorizationRequest, TokenFailure, ISO6523_AUTHORITY, SYSTEMUSER_TYPE};
-use fullmakt_jose::{b64, Algorithm, CompactJws, RsaPublicJwk};
+use fullmakt_jose::{b64, Algorithm, CompactJws, RsaPublicJwk, VerificationKey, VerifyError};
 use fullmakt_store::{ScopeRow, Store};
 use serde::Serialize;
 use serde_json::Value;
@@ -41,8 +41,7 @@ struct ClientConfig {
 }
 
 struct ClientKey {
-    n: Vec<u8>,
-    e: Vec<u8>,
+    key: VerificationKey,
     expires: i64,
 }
 
@@ -155,9 +154,12 @@ impl TokenService {
             return Err(TokenFailure::MissingAssertion);
         };
         let jws = CompactJws::parse(assertion).map_err(|e| TokenFailure::MalformedAssertion(jws_reason(&e)))?;
-        let alg = Algorithm::parse(&jws.header.alg).ok_or(TokenFailure::AlgorithmNotAllowed)?;
+        let claims = jws.claims().map_err(|e| TokenFailure::MalformedAssertion(jws_reason(&e)))?;
+        if Algorithm::parse(&jws.header.alg).is_none() {
+            return Err(TokenFailure::AlgorithmNotAllowed);
+        }
 
-        let client_id = match jws.claims.get("iss") {
+        let client_id = match claims.get("iss") {
             Some(Value::String(s)) if !s.is_empty() => s.as_str(),
             Some(_) => return Err(TokenFailure::InvalidClaim("iss")),
             None => return Err(TokenFailure::MissingClaim("iss")),
@@ -175,12 +177,15 @@ impl TokenService {
         if now > key.expires {
             return Err(TokenFailure::ExpiredKey);
         }
-        if !jws.verify_rsa(alg, &key.n, &key.e) {
-            return Err(TokenFailure::InvalidSignature);
-        }
+        // A key is registered for one algorithm (RFC 7517 `alg`); another one is not its signature.
+        jws.verify_with(&key.key).map_err(|e| match e {
+            VerifyError::AlgorithmNotAllowed => TokenFailure::AlgorithmNotAllowed,
+            VerifyError::AlgorithmNotRegistered => TokenFailure::AlgorithmNotRegistered,
+            VerifyError::Signature => TokenFailure::InvalidSignature,
+        })?;
 
-        let grant = self.check_claims(&jws.claims, client_id, now)?;
-        let jti = match jws.claims.get("jti") {
+        let grant = self.check_claims(&claims, client_id, now)?;
+        let jti = match claims.get("jti") {
             None => b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, assertion.as_bytes())),
             Some(Value::String(s)) if !s.is_empty() && s.len() <= 255 => s.clone(),
             Some(_) => return Err(TokenFailure::InvalidClaim("jti")),
@@ -399,7 +404,8 @@ impl TokenService {
         let mut keys = HashMap::new();
         for k in self.store.client_keys(client_id).await.map_err(internal)? {
             let jwk: RsaPublicJwk = serde_json::from_str(&k.jwk).map_err(internal)?;
-            keys.insert(k.kid, ClientKey { n: jwk.modulus(), e: jwk.exponent(), expires: k.expires });
+            let key = VerificationKey::from_jwk(&jwk).ok_or_else(|| internal(format!("stored key {} is malformed", k.kid)))?;
+            keys.insert(k.kid, ClientKey { key, expires: k.expires });
         }
         Ok(Some(Arc::new(ClientConfig {
             org,

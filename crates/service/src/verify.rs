@@ -43,7 +43,7 @@ impl AccessTokenVerifier {
         if !jws.verify_rsa(Algorithm::RS256, &jwk.modulus(), &jwk.exponent()) {
             return Err(unauthorized("the bearer token's signature is invalid"));
         }
-        let claims = &jws.claims;
+        let claims = &jws.claims().map_err(|_| unauthorized("the bearer token's payload is not JSON"))?;
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return Err(unauthorized("the bearer token has another issuer"));
         }

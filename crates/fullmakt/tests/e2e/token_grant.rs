@@ -83,11 +83,32 @@ async fn only_rs256_rs384_and_rs512_are_allowed() {
             assert_oauth_error(&server.post_grant(&grant).await, 400, "invalid_request",
                 "Invalid assertion. Invalid parameter value: alg must be RS256, RS384 or RS512", "MP-011");
         }
+        // The same key registered for RS384 and RS512 under other kids.
+        let mut jwks = vendor.key.jwks();
         for alg in ["RS384", "RS512"] {
-            let grant = vendor.grant_with(|h, _| h["alg"] = json!(alg));
+            let mut jwk = vendor.key.jwk();
+            jwk["alg"] = json!(alg);
+            jwk["kid"] = json!(alg);
+            jwks["keys"].as_array_mut().unwrap().push(jwk);
+        }
+        fullmakt_service::admin::clients::set_jwks(&server.store, &vendor.client_id, &jwks).await.unwrap();
+        for alg in ["RS384", "RS512"] {
+            let grant = vendor.grant_with(|h, _| {
+                h["alg"] = json!(alg);
+                h["kid"] = json!(alg);
+            });
             let (status, body) = server.post_grant(&grant).await;
             assert_eq!(status, 200, "{alg}: {body}");
         }
+    });
+}
+
+#[tokio::test]
+async fn the_alg_must_be_the_one_registered_for_the_key() {
+    on_every_store!(|server, vendor| {
+        let grant = vendor.grant_with(|h, _| h["alg"] = json!("RS512"));
+        assert_oauth_error(&server.post_grant(&grant).await, 400, "invalid_grant",
+            "Invalid assertion. Client authentication failed. The JWT alg is not the alg registered for this key.", "MP-124");
     });
 }
 
