@@ -57,6 +57,7 @@ impl OAuthError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenFailure {
     UnsupportedGrantType,
+    NotAForm,
     MissingAssertion,
     MalformedAssertion(&'static str),
     AlgorithmNotAllowed,
@@ -96,7 +97,7 @@ impl TokenFailure {
     pub fn code(&self) -> MpCode {
         use TokenFailure::*;
         MpCode(match self {
-            UnsupportedGrantType | MissingAssertion | MalformedAssertion(_) | AlgorithmNotAllowed
+            UnsupportedGrantType | NotAForm | MissingAssertion | MalformedAssertion(_) | AlgorithmNotAllowed
             | MissingClaim(_) | InvalidClaim(_) | UnknownClaim(_) | SubjectIsNotIssuer | ConsumerOrgIsOwnOrg => "MP-011",
             GrantUsedBefore => "MP-012",
             ClientNotFound | UnknownKeyId | KidRequired => "MP-100",
@@ -120,7 +121,7 @@ impl TokenFailure {
         use TokenFailure::*;
         match self {
             UnsupportedGrantType => OAuthError::UnsupportedGrantType,
-            MissingAssertion | AlgorithmNotAllowed | MissingClaim(_) | InvalidClaim(_) | UnknownClaim(_)
+            NotAForm | MissingAssertion | AlgorithmNotAllowed | MissingClaim(_) | InvalidClaim(_) | UnknownClaim(_)
             | SubjectIsNotIssuer | ConsumerOrgIsOwnOrg => OAuthError::InvalidRequest,
             MalformedAssertion(_) | X5cNotSupported | KidRequired | ClientNotFound | UnknownKeyId | ExpiredKey
             | InvalidSignature | AlgorithmNotRegistered | InvalidAudience | LifetimeTooLong | IssuedInFuture | NotYetValid | Expired
@@ -142,6 +143,7 @@ impl fmt::Display for TokenFailure {
         use TokenFailure::*;
         match self {
             UnsupportedGrantType => f.write_str("Unsupported grant type. Only urn:ietf:params:oauth:grant-type:jwt-bearer is supported."),
+            NotAForm => f.write_str("Invalid request. The body must be application/x-www-form-urlencoded with grant_type and assertion."),
             MissingAssertion => f.write_str("Invalid request. The form parameter assertion is missing or given more than once."),
             MalformedAssertion(why) => write!(f, "Invalid assertion. Invalid JWT: {why}."),
             AlgorithmNotAllowed => f.write_str("Invalid assertion. Invalid parameter value: alg must be RS256, RS384 or RS512."),

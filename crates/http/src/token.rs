@@ -27,10 +27,10 @@ pub async fn token(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")));
     let result = if !is_form {
-        Err(TokenFailure::MissingAssertion)
+        Err(TokenFailure::NotAForm)
     } else {
         match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
-            Err(_) => Err(TokenFailure::MissingAssertion),
+            Err(_) => Err(TokenFailure::NotAForm),
             Ok(form) => {
                 let grant_types: Vec<&str> = form.iter().filter(|(k, _)| k == "grant_type").map(|(_, v)| v.as_str()).collect();
                 let assertions: Vec<&str> = form.iter().filter(|(k, _)| k == "assertion").map(|(_, v)| v.as_str()).collect();
