@@ -11,14 +11,14 @@ use fullmakt_service::{KeyRing, KeyRingConfig, Store};
 #[derive(Args, Clone, Debug)]
 pub struct StoreArgs {
     /// sqlite://PATH (created when missing) or postgres://…
-    #[arg(long, env = "FULLMAKT_DATABASE_URL", default_value = "sqlite://fullmakt.db")]
+    #[arg(long, global = true, env = "FULLMAKT_DATABASE_URL", default_value = "sqlite://fullmakt.db")]
     pub database_url: String,
     /// File holding the key that seals signing keys at rest; created (mode 0600) when missing.
     /// Every node sharing a database needs the same key.
-    #[arg(long, env = "FULLMAKT_KEY_FILE", default_value = "fullmakt.key")]
+    #[arg(long, global = true, env = "FULLMAKT_KEY_FILE", default_value = "fullmakt.key")]
     pub key_file: PathBuf,
     /// Size of newly generated RSA signing keys: 2048, 3072 or 4096.
-    #[arg(long, env = "FULLMAKT_SIGNING_KEY_BITS", default_value_t = 2048)]
+    #[arg(long, global = true, env = "FULLMAKT_SIGNING_KEY_BITS", default_value_t = 2048)]
     pub signing_key_bits: u32,
 }
 

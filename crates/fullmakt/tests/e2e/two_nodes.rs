@@ -44,12 +44,14 @@ impl Drop for Node {
     }
 }
 
+/// Runs `fullmakt admin ARGS --database-url … --key-file …`, the store flags after the
+/// subcommand as operators write them (the environment variables work too).
 fn cli(db: &TestDb, args: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_fullmakt"))
         .arg("admin")
         .args(args)
-        .env("FULLMAKT_DATABASE_URL", &db.url)
-        .env("FULLMAKT_KEY_FILE", db.key_file())
+        .args(["--database-url", &db.url, "--key-file"])
+        .arg(db.key_file())
         .output()
         .unwrap();
     assert!(out.status.success(), "fullmakt admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
