@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cache;
 pub mod clock;
+pub mod replay;
 pub mod signing_keys;
 pub mod system_users;
 pub mod token;

@@ -7,16 +7,18 @@
 //! scope grant refuses the very next request, on every node.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use aws_lc_rs::rand::SecureRandom;
 use fullmakt_domain::{OrganisationNumber, SystemUserAuthorizationRequest, TokenFailure, ISO6523_AUTHORITY, SYSTEMUSER_TYPE};
 use fullmakt_jose::{b64, Algorithm, CompactJws, RsaPublicJwk, VerificationKey, VerifyError};
-use fullmakt_store::{ScopeRow, Store};
+use fullmakt_store::{GrantUse, ScopeRow, Store};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cache::SequenceCache;
+use crate::replay::ReplayRecorder;
 use crate::signing_keys::{KeyRing, KeySet};
 use crate::system_users::{SystemUserLookup, SystemUserQuery};
 use crate::{clock, MAX_ACCESS_TOKEN_LIFETIME};
@@ -60,6 +62,10 @@ pub struct TokenService {
     issuer: String,
     keys: Arc<KeyRing>,
     system_users: Arc<dyn SystemUserLookup>,
+    replay: ReplayRecorder,
+    /// The newest change sequence this node has seen; a hint for the caches, confirmed by the
+    /// sequence the replay write returns.
+    observed_sequence: AtomicI64,
     clients: SequenceCache<String, Option<Arc<ClientConfig>>>,
     scopes: SequenceCache<String, Option<Arc<ScopeRow>>>,
     scope_access: SequenceCache<(String, String), bool>,
@@ -125,8 +131,11 @@ struct GrantClaims<'a> {
 }
 
 impl TokenService {
+    /// Call from within a tokio runtime: it starts the replay writer.
     pub fn new(store: Store, issuer: String, keys: Arc<KeyRing>, system_users: Arc<dyn SystemUserLookup>) -> Self {
         Self {
+            replay: ReplayRecorder::start(store.clone()),
+            observed_sequence: AtomicI64::new(i64::MIN),
             store,
             issuer,
             keys,
@@ -164,25 +173,27 @@ impl TokenService {
             Some(_) => return Err(TokenFailure::InvalidClaim("iss")),
             None => return Err(TokenFailure::MissingClaim("iss")),
         };
-        let sequence = self.store.change_sequence().await.map_err(internal)?;
-        let client = self.client(sequence, client_id).await?.ok_or(TokenFailure::ClientNotFound)?;
-
         let kid = match (&jws.header.kid, jws.header.has_x5c) {
-            (Some(kid), _) => kid,
+            (Some(kid), _) => kid.as_str(),
             (None, true) => return Err(TokenFailure::X5cNotSupported),
             (None, false) => return Err(TokenFailure::KidRequired),
         };
-        let key = client.keys.get(kid).ok_or(TokenFailure::UnknownKeyId)?;
         let now = clock::now();
-        if now > key.expires {
-            return Err(TokenFailure::ExpiredKey);
-        }
-        // A key is registered for one algorithm (RFC 7517 `alg`); another one is not its signature.
-        jws.verify_with(&key.key).map_err(|e| match e {
-            VerifyError::AlgorithmNotAllowed => TokenFailure::AlgorithmNotAllowed,
-            VerifyError::AlgorithmNotRegistered => TokenFailure::AlgorithmNotRegistered,
-            VerifyError::Signature => TokenFailure::InvalidSignature,
-        })?;
+        // Authenticate under the newest sequence this node has seen. A success is confirmed
+        // after the replay write below; a failure is confirmed here, since a stale cache could
+        // miss a client or key created a moment ago on another node.
+        let hint = self.observed_sequence.load(Ordering::Acquire);
+        let (mut client, mut used_sequence) = match self.authenticate(hint, client_id, kid, &jws, now).await {
+            Ok(client) => (client, hint),
+            Err(failure) => {
+                let current = self.store.change_sequence().await.map_err(internal)?;
+                self.observed_sequence.fetch_max(current, Ordering::AcqRel);
+                if current == hint {
+                    return Err(failure);
+                }
+                (self.authenticate(current, client_id, kid, &jws, now).await?, current)
+            }
+        };
 
         let grant = self.check_claims(&claims, client_id, now)?;
         let jti = match claims.get("jti") {
@@ -217,9 +228,23 @@ impl TokenService {
             Some(_) => return Err(TokenFailure::InvalidClaim("consumer_org")),
         };
 
-        if !self.store.remember_grant(client_id, &jti, grant.exp + CLOCK_SKEW).await.map_err(internal)? {
+        let recorded = self
+            .replay
+            .record(GrantUse { client_id: client_id.to_owned(), jti, expires_at: grant.exp + CLOCK_SKEW })
+            .await
+            .map_err(internal)?;
+        self.observed_sequence.fetch_max(recorded.sequence, Ordering::AcqRel);
+        if !recorded.fresh {
             return Err(TokenFailure::GrantUsedBefore);
         }
+        let sequence = recorded.sequence;
+        if sequence != used_sequence {
+            // Configuration changed since the client was read: decide on the current one, so a
+            // revocation committed before this grant was recorded applies to it.
+            client = self.authenticate(sequence, client_id, kid, &jws, now).await?;
+            used_sequence = sequence;
+        }
+        debug_assert_eq!(used_sequence, sequence);
 
         let lifetime = self.check_scopes(sequence, &client, &grant.scopes).await?;
         if let Some(consumer) = consumer_org {
@@ -292,6 +317,29 @@ impl TokenService {
             consumer: client.org,
             system_user_id: system_user.map(|(_, found)| found.id),
         })
+    }
+
+    /// Client, key and signature, read under change sequence `sequence`.
+    async fn authenticate(
+        &self,
+        sequence: i64,
+        client_id: &str,
+        kid: &str,
+        jws: &CompactJws<'_>,
+        now: i64,
+    ) -> Result<Arc<ClientConfig>, TokenFailure> {
+        let client = self.client(sequence, client_id).await?.ok_or(TokenFailure::ClientNotFound)?;
+        let key = client.keys.get(kid).ok_or(TokenFailure::UnknownKeyId)?;
+        if now > key.expires {
+            return Err(TokenFailure::ExpiredKey);
+        }
+        // A key is registered for one algorithm (RFC 7517 `alg`); another one is not its signature.
+        jws.verify_with(&key.key).map_err(|e| match e {
+            VerifyError::AlgorithmNotAllowed => TokenFailure::AlgorithmNotAllowed,
+            VerifyError::AlgorithmNotRegistered => TokenFailure::AlgorithmNotRegistered,
+            VerifyError::Signature => TokenFailure::InvalidSignature,
+        })?;
+        Ok(client)
     }
 
     /// Claim allow-list, audience, subject and the time window.

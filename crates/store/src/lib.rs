@@ -18,6 +18,7 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 
 pub use clients::{ClientKeyRow, ClientRow};
+pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use scopes::{ScopeAccessRow, ScopeRow};
 pub use signing_keys::SigningKeyRow;
 

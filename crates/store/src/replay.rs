@@ -1,28 +1,71 @@
 //! The grant replay store: `(client, jti)` pairs remembered until the grant could no longer
 //! be used anyway. In the database, so it holds across restarts and across nodes.
 
+use sqlx::Row;
+
 use crate::{Result, Store};
+
+/// One grant use to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantUse {
+    pub client_id: String,
+    pub jti: String,
+    pub expires_at: i64,
+}
+
+/// Most grant uses recorded by one statement (3 parameters each).
+pub const MAX_GRANT_BATCH: usize = 64;
 
 impl Store {
     /// Records a grant's use. Returns false when the same `(client, jti)` was used before.
     pub async fn remember_grant(&self, client_id: &str, jti: &str, expires_at: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO grant_replay (client_id, jti, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (client_id, jti) DO NOTHING",
-        )
-        .bind(client_id)
-        .bind(jti)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let grant = GrantUse { client_id: client_id.to_owned(), jti: jti.to_owned(), expires_at };
+        Ok(self.remember_grants(std::slice::from_ref(&grant)).await?.0[0])
     }
 
-    pub async fn forget_expired_grants(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM grant_replay WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+    /// Records several grant uses in one statement (the caller removes duplicates within the
+    /// batch) and reads the change sequence after them, on one connection. Returns, per grant,
+    /// whether it was new, and the sequence: configuration committed before these grants were
+    /// recorded is visible under it.
+    pub async fn remember_grants(&self, grants: &[GrantUse]) -> Result<(Vec<bool>, i64)> {
+        debug_assert!(!grants.is_empty() && grants.len() <= MAX_GRANT_BATCH);
+        let mut sql = String::from("INSERT INTO grant_replay (client_id, jti, expires_at) VALUES ");
+        for i in 0..grants.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+        }
+        sql.push_str(" ON CONFLICT (client_id, jti) DO NOTHING RETURNING client_id, jti");
+        let mut query = sqlx::query(&sql);
+        for g in grants {
+            query = query.bind(&g.client_id).bind(&g.jti).bind(g.expires_at);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let inserted = query.fetch_all(&mut *conn).await?;
+        let sequence: i64 =
+            sqlx::query_scalar("SELECT value FROM change_sequence WHERE id = 1").fetch_one(&mut *conn).await?;
+        let mut fresh = vec![false; grants.len()];
+        for row in inserted {
+            let (client_id, jti): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            if let Some(i) = grants.iter().position(|g| g.client_id == client_id && g.jti == jti) {
+                fresh[i] = true;
+            }
+        }
+        Ok((fresh, sequence))
+    }
+
+    /// Forgets up to `limit` grant uses that expired before `now`; returns how many. Small
+    /// batches keep each delete short, so token requests never wait long for the write lock.
+    pub async fn forget_expired_grants(&self, now: i64, limit: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM grant_replay WHERE (client_id, jti) IN \
+             (SELECT client_id, jti FROM grant_replay WHERE expires_at < $1 LIMIT $2)",
+        )
+        .bind(now)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 }

@@ -75,7 +75,25 @@ async fn the_replay_store_remembers_each_grant_once_until_it_expires() {
         assert!(store.remember_grant("c", "j1", 100).await.unwrap());
         assert!(!store.remember_grant("c", "j1", 100).await.unwrap());
         assert!(store.remember_grant("other", "j1", 100).await.unwrap());
-        assert_eq!(store.forget_expired_grants(101).await.unwrap(), 2);
+        assert_eq!(store.forget_expired_grants(101, 1).await.unwrap(), 1);
+        assert_eq!(store.forget_expired_grants(101, 10).await.unwrap(), 1);
+        assert_eq!(store.forget_expired_grants(101, 10).await.unwrap(), 0);
         assert!(store.remember_grant("c", "j1", 300).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_grant_uses_reports_each_and_the_sequence_after_them() {
+    use fullmakt_store::GrantUse;
+    for (store, _dir) in stores().await {
+        let g = |c: &str, j: &str| GrantUse { client_id: c.into(), jti: j.into(), expires_at: 100 };
+        assert!(store.remember_grant("c", "old", 100).await.unwrap());
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_client(&client("seq")).await.unwrap();
+        let committed = tx.sequence();
+        tx.commit().await.unwrap();
+        let (fresh, sequence) = store.remember_grants(&[g("c", "new1"), g("c", "old"), g("d", "old"), g("c", "new2")]).await.unwrap();
+        assert_eq!(fresh, vec![true, false, true, true]);
+        assert_eq!(sequence, committed, "the sequence read after the batch sees the committed write");
     }
 }

@@ -61,7 +61,7 @@ async fn a_missing_or_repeated_assertion_is_an_invalid_request() {
             .await
             .unwrap();
         let response = (res.status().as_u16(), res.json::<Value>().await.unwrap());
-        assert_oauth_error(&response, 400, "invalid_request", "Invalid request.", "MP-011");
+        assert_oauth_error(&response, 400, "invalid_request", "Invalid request. The body must be application/x-www-form-urlencoded", "MP-011");
     });
 }
 
@@ -544,5 +544,19 @@ async fn a_refused_grant_changes_nothing() {
         let good = vendor.grant_with(|_, c| c["jti"] = json!(jti));
         assert_eq!(server.post_grant(&good).await.0, 200);
         assert_eq!(server.store.change_sequence().await.unwrap(), before);
+    });
+}
+
+#[tokio::test]
+async fn a_key_added_a_moment_ago_works_on_the_very_next_request() {
+    on_every_store!(|server, vendor| {
+        // The node has served (and cached) the client with its first key only.
+        assert_eq!(server.post_grant(&vendor.grant()).await.0, 200);
+        let second = ClientKey::generate("vendor-key-2");
+        let jwks = json!({"keys": [vendor.key.jwk(), second.jwk()]});
+        fullmakt_service::admin::clients::set_jwks(&server.store, &vendor.client_id, &jwks).await.unwrap();
+        let grant = second.sign(&json!({"alg": "RS256", "kid": "vendor-key-2"}), &vendor.claims());
+        let (status, body) = server.post_grant(&grant).await;
+        assert_eq!(status, 200, "{body}");
     });
 }
