@@ -24,9 +24,9 @@ impl Store {
     }
 
     /// Records several grant uses in one statement (the caller removes duplicates within the
-    /// batch) and reads the change sequence after them, on one connection. Returns, per grant,
-    /// whether it was new, and the sequence: configuration committed before these grants were
-    /// recorded is visible under it.
+    /// batch) that also returns the change sequence. Returns, per grant, whether it was new,
+    /// and the sequence: configuration committed before the statement began is visible under it
+    /// (on SQLite it is read under the write lock, so nothing can commit in between).
     pub async fn remember_grants(&self, grants: &[GrantUse]) -> Result<(Vec<bool>, i64)> {
         debug_assert!(!grants.is_empty() && grants.len() <= MAX_GRANT_BATCH);
         let mut sql = String::from("INSERT INTO grant_replay (client_id, jti, expires_at) VALUES ");
@@ -36,22 +36,29 @@ impl Store {
             }
             sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
         }
-        sql.push_str(" ON CONFLICT (client_id, jti) DO NOTHING RETURNING client_id, jti");
+        sql.push_str(
+            " ON CONFLICT (client_id, jti) DO NOTHING \
+             RETURNING client_id, jti, (SELECT value FROM change_sequence WHERE id = 1)",
+        );
         let mut query = sqlx::query(&sql);
         for g in grants {
             query = query.bind(&g.client_id).bind(&g.jti).bind(g.expires_at);
         }
-        let mut conn = self.pool.acquire().await?;
-        let inserted = query.fetch_all(&mut *conn).await?;
-        let sequence: i64 =
-            sqlx::query_scalar("SELECT value FROM change_sequence WHERE id = 1").fetch_one(&mut *conn).await?;
+        let inserted = query.fetch_all(&self.pool).await?;
         let mut fresh = vec![false; grants.len()];
+        let mut sequence = None;
         for row in inserted {
             let (client_id, jti): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            sequence = Some(row.try_get::<i64, _>(2)?);
             if let Some(i) = grants.iter().position(|g| g.client_id == client_id && g.jti == jti) {
                 fresh[i] = true;
             }
         }
+        // Only when every grant was a replay did the statement return no row to carry it.
+        let sequence = match sequence {
+            Some(s) => s,
+            None => self.change_sequence().await?,
+        };
         Ok((fresh, sequence))
     }
 
