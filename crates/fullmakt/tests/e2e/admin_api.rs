@@ -68,10 +68,7 @@ fn assert_problem(response: &(u16, Value), status: u16, detail_contains: &str) {
 
 #[tokio::test]
 async fn a_vendor_manages_its_own_clients_and_keys() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let token = admin_token(&server, VENDOR_ORG, &["idporten:dcr.read", "idporten:dcr.write", "idporten:dcr.modify"]).await;
         let body = json!({"client_name": "payroll", "description": "d", "scopes": [SCOPE], "access_token_lifetime": 300}).to_string();
         let (status, created) = call(&server, Method::POST, "/api/v1/clients", Some(&token), Some(&body)).await;
@@ -113,8 +110,7 @@ async fn a_vendor_manages_its_own_clients_and_keys() {
         let claims = json!({"aud": server.issuer(), "iss": id, "scope": SCOPE, "iat": now, "exp": now + 60, "jti": unique_jti()});
         let (status, _) = server.post_grant(&key.sign(&json!({"alg": "RS256", "kid": "payroll-1"}), &claims)).await;
         assert_eq!(status, 400, "a deleted client gets no more tokens");
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]
@@ -142,10 +138,7 @@ async fn the_admin_api_refuses_missing_bad_and_underscoped_tokens() {
 
 #[tokio::test]
 async fn another_organisations_client_is_out_of_reach() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let all = ["idporten:dcr.read", "idporten:dcr.write", "idporten:dcr.modify"];
         let intruder = admin_token(&server, OTHER_ORG, &all).await;
         let id = &vendor.client_id;
@@ -167,16 +160,12 @@ async fn another_organisations_client_is_out_of_reach() {
         // client_orgno cannot name someone else either.
         let body = json!({"client_name": "x", "client_orgno": VENDOR_ORG}).to_string();
         assert_problem(&call(&server, Method::POST, "/api/v1/clients", Some(&intruder), Some(&body)).await, 403, "client_orgno");
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]
 async fn malformed_jwks_are_refused_and_store_nothing() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let token = admin_token(&server, VENDOR_ORG, &["idporten:dcr.read", "idporten:dcr.modify"]).await;
         let path = format!("/api/v1/clients/{}/jwks", vendor.client_id);
         let good = vendor.key.jwk();
@@ -216,8 +205,7 @@ async fn malformed_jwks_are_refused_and_store_nothing() {
         assert_eq!(status, 200);
         assert_eq!(jwks["keys"], json!([good]), "the stored keys are unchanged");
         assert_eq!(server.post_grant(&vendor.grant()).await.0, 200);
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]
@@ -260,10 +248,7 @@ async fn malformed_client_bodies_are_refused() {
 
 #[tokio::test]
 async fn a_scope_owner_manages_its_scopes_and_who_may_use_them() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let owner = admin_token(&server, OWNER_ORG, &["idporten:scopes.write"]).await;
         let stranger = admin_token(&server, OTHER_ORG, &["idporten:scopes.write"]).await;
 
@@ -309,6 +294,5 @@ async fn a_scope_owner_manages_its_scopes_and_who_may_use_them() {
         let (status, deleted) = call(&server, Method::DELETE, &format!("/api/v1/scopes?{q}"), Some(&owner), None).await;
         assert_eq!((status, deleted["active"].clone()), (200, json!(false)));
         assert_problem(&call(&server, Method::PUT, "/api/v1/scopes", Some(&owner), Some("{}")).await, 400, "scope is required");
-        server.stop().await;
-    }
+    });
 }

@@ -19,6 +19,24 @@ use fullmakt_store::Store;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+/// Runs the body against a fresh server and [`Vendor`] on every configured store, naming the
+/// store on stderr so a failure says which one.
+macro_rules! on_every_store {
+    (|$server:ident, $vendor:ident| $body:block) => {
+        on_every_store!(|_db, $server, $vendor| $body)
+    };
+    (|$db:ident, $server:ident, $vendor:ident| $body:block) => {
+        for $db in databases().await {
+            eprintln!("store: {}", $db.name);
+            let $server = TestServer::start(&$db).await;
+            let $vendor = Vendor::setup(&$server).await;
+            $body
+            $server.stop().await;
+        }
+    };
+}
+pub(crate) use on_every_store;
+
 pub const OWNER_ORG: &str = "991825827";
 pub const VENDOR_ORG: &str = "314240979";
 pub const OTHER_ORG: &str = "310702641";

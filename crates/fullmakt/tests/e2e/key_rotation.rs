@@ -23,10 +23,7 @@ async fn token_kid(server: &TestServer, vendor: &Vendor) -> (String, String) {
 
 #[tokio::test]
 async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|db, server, vendor| {
         let before = published_kids(&server).await;
         assert_eq!(before.len(), 2, "active and next are published from the start");
         let (old_kid, old_token) = token_kid(&server, &vendor).await;
@@ -46,8 +43,7 @@ async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
         let (new_kid, new_token) = token_kid(&server, &vendor).await;
         assert_eq!(new_kid, report.active_kid, "the very next token uses the new key");
         assert!(verifies_against(&new_token, &jwks));
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]

@@ -35,9 +35,7 @@ async fn discovery_metadata_has_maskinportens_shape() {
 
 #[tokio::test]
 async fn health_and_metrics_report_requests_and_token_outcomes() {
-    for db in databases().await {
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let res = server.http.get(format!("{}/health", server.base)).send().await.unwrap();
         assert_eq!(res.status(), 200);
         let grant = vendor.grant();
@@ -48,8 +46,7 @@ async fn health_and_metrics_report_requests_and_token_outcomes() {
         assert!(metrics.contains(r#"fullmakt_tokens_total{outcome="invalid_grant"} 1"#), "{metrics}");
         assert!(metrics.contains(r#"fullmakt_http_requests_total{method="POST",route="/token",status="200"} 1"#), "{metrics}");
         assert!(metrics.contains(r#"fullmakt_http_request_duration_seconds_bucket{"#), "{metrics}");
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]

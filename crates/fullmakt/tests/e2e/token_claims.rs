@@ -34,10 +34,7 @@ fn raw_part(token: &str, part: usize) -> String {
 
 #[tokio::test]
 async fn the_access_token_has_maskinportens_header_claims_and_order() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let (status, body) = server.post_grant(&vendor.grant()).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(key_order(&body.to_string()).len(), 4);
@@ -67,16 +64,12 @@ async fn the_access_token_has_maskinportens_header_claims_and_order() {
         assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
         assert_eq!(body["expires_in"], 120);
         assert!(verifies_against(token, &published_jwks(&server).await));
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]
 async fn the_lifetime_is_the_shorter_of_client_and_scope_and_ignores_the_grant() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let mut client = server.store.client(&vendor.client_id).await.unwrap().unwrap();
         client.access_token_lifetime = 600;
         let mut tx = server.store.begin_write().await.unwrap();
@@ -92,16 +85,12 @@ async fn the_lifetime_is_the_shorter_of_client_and_scope_and_ignores_the_grant()
         tx.commit().await.unwrap();
         let (_, body) = server.post_grant(&vendor.grant()).await;
         assert_eq!(body["expires_in"], 300, "{body}");
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]
 async fn resource_becomes_aud_and_repeated_scopes_are_issued_once() {
-    for db in databases().await {
-        eprintln!("store: {}", db.name);
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let grant = vendor.grant_with(|_, c| {
             c["resource"] = json!("https://api.example.no/");
             c["scope"] = json!(format!("{SCOPE} {SCOPE}"));
@@ -115,15 +104,12 @@ async fn resource_becomes_aud_and_repeated_scopes_are_issued_once() {
         let (_, body) = server.post_grant(&grant).await;
         let claims = decode_jwt_part(body["access_token"].as_str().unwrap(), 1);
         assert_eq!(claims["aud"], json!(["https://a.example/", "https://b.example/"]));
-        server.stop().await;
-    }
+    });
 }
 
 #[tokio::test]
 async fn token_responses_are_not_cached() {
-    for db in databases().await {
-        let server = TestServer::start(&db).await;
-        let vendor = Vendor::setup(&server).await;
+    on_every_store!(|server, vendor| {
         let res = server
             .http
             .post(format!("{}/token", server.base))
@@ -133,6 +119,5 @@ async fn token_responses_are_not_cached() {
             .unwrap();
         assert_eq!(res.headers()["cache-control"], "no-store");
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
-        server.stop().await;
-    }
+    });
 }

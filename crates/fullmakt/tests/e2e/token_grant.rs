@@ -5,19 +5,6 @@ use serde_json::{json, Value};
 
 use crate::harness::*;
 
-/// Runs `check` against a fresh server and vendor on every configured store.
-macro_rules! on_every_store {
-    (|$server:ident, $vendor:ident| $body:block) => {
-        for db in databases().await {
-            eprintln!("store: {}", db.name);
-            let $server = TestServer::start(&db).await;
-            let $vendor = Vendor::setup(&$server).await;
-            $body
-            $server.stop().await;
-        }
-    };
-}
-
 #[tokio::test]
 async fn a_valid_grant_gets_a_token() {
     on_every_store!(|server, vendor| {
