@@ -22,7 +22,15 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // On one CPU (for example pinned with taskset) a single-threaded scheduler does the same
+    // work without the cost of work stealing; with more CPUs, use them all.
+    let one_cpu = std::thread::available_parallelism().map(|n| n.get() == 1).unwrap_or(false);
+    let mut builder = if one_cpu {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fullmakt: cannot start the async runtime: {e}");

@@ -12,13 +12,23 @@ struct Node {
 }
 
 impl Node {
-    async fn start(db: &TestDb) -> Self {
+    /// `pinned`: run under `taskset -c 0`, so the node sees one CPU and takes its
+    /// single-threaded runtime (when taskset is installed; otherwise unpinned).
+    async fn start(db: &TestDb, pinned: bool) -> Self {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
         let base = format!("http://127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_fullmakt"))
+        let taskset = pinned && Command::new("taskset").arg("--version").output().is_ok_and(|o| o.status.success());
+        let mut command = if taskset {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0", env!("CARGO_BIN_EXE_fullmakt")]);
+            c
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_fullmakt"))
+        };
+        let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", "http://shared.test"])
             .env("FULLMAKT_DATABASE_URL", &db.url)
             .env("FULLMAKT_KEY_FILE", db.key_file())
@@ -74,7 +84,8 @@ async fn replay_and_revocation_hold_across_two_server_processes() {
             "--jwks", jwks_file.to_str().unwrap()]);
         let client_id = client["client_id"].as_str().unwrap().to_owned();
 
-        let (a, b) = (Node::start(&db).await, Node::start(&db).await);
+        // Node a sees one CPU (single-threaded runtime), node b all of them.
+        let (a, b) = (Node::start(&db, true).await, Node::start(&db, false).await);
         let http = reqwest::Client::new();
         let grant = |jti: &str| {
             let now = now();
