@@ -115,15 +115,20 @@ pub fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &st
         }
     });
     let sweeper = tokio::spawn(async move {
-        // Replay records outlive their grants by at most ten seconds. Deleting in small batches
-        // keeps each write short: a token request never waits long behind the sweeper.
-        const BATCH: i64 = 500;
-        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        // Background upkeep, once a second: expired replay records go in small deletes, so a
+        // token request never waits long behind them, and SQLite's WAL is checkpointed here
+        // rather than inside a request's commit.
+        const BATCH: i64 = 250;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            if let Err(e) = store.checkpoint().await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
             loop {
                 match store.forget_expired_grants(fullmakt_service::clock::now(), BATCH).await {
-                    Ok(n) if n as i64 == BATCH => tokio::time::sleep(Duration::from_millis(5)).await,
+                    Ok(n) if n as i64 == BATCH => tokio::time::sleep(Duration::from_millis(2)).await,
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "could not sweep expired replay records");

@@ -97,3 +97,14 @@ async fn a_batch_of_grant_uses_reports_each_and_the_sequence_after_them() {
         assert_eq!(sequence, committed, "the sequence read after the batch sees the committed write");
     }
 }
+
+#[tokio::test]
+async fn a_background_checkpoint_keeps_committed_data() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_client(&client("ckpt")).await.unwrap();
+        tx.commit().await.unwrap();
+        store.checkpoint().await.unwrap();
+        assert!(store.client("ckpt").await.unwrap().is_some());
+    }
+}
