@@ -34,7 +34,8 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    init_logging(&args.log_format);
+    // Held until the server stops, so buffered log lines are flushed on the way out.
+    let _log_writer = init_logging(&args.log_format);
     let (store, ring) = args.store.open().await?;
     let public_url = args.public_url.trim_end_matches('/').to_owned();
     if args.demo {
@@ -50,11 +51,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn init_logging(format: &str) {
+/// Logs go to stderr through a writer thread: a write that blocks on the file system must not
+/// stall the runtime (on one CPU that is every request in flight). Lines are never dropped; if
+/// the writer falls far behind, logging waits for it.
+fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("FULLMAKT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    guard
 }
 
 async fn shutdown_signal() {

@@ -43,6 +43,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     state.metrics.observe_request(method.as_str(), &route, status, elapsed.as_secs_f64());
-    span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request"));
+    // Successful requests are logged at debug (token issuance has its own info line); refused
+    // and failed ones at info, so the default log shows every problem without doubling volume.
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status < 400 {
+            tracing::debug!(status, elapsed_ms, "request");
+        } else {
+            tracing::info!(status, elapsed_ms, "request");
+        }
+    });
     response
 }
