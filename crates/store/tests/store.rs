@@ -19,10 +19,15 @@ async fn test_postgres_url() -> Option<String> {
     use sqlx::Executor;
     sqlx::any::install_default_drivers();
     let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but unreachable");
-    let name = format!("fullmakt_store_{}", std::process::id() as u64 * 1000 + rand_suffix());
+    // Random, so a leftover database from an earlier run (same pid, say) never collides.
+    let name = format!("fullmakt_store_{:016x}{:016x}", std::process::id(), rand_suffix() ^ nanos());
     admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     let (prefix, _) = base.rsplit_once('/').unwrap();
     Some(format!("{prefix}/{name}"))
+}
+
+fn nanos() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
 fn rand_suffix() -> u64 {

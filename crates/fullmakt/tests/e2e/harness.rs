@@ -58,8 +58,6 @@ impl TestDb {
     }
 }
 
-static DB_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 pub async fn databases() -> Vec<TestDb> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("fullmakt.db").display());
@@ -68,11 +66,8 @@ pub async fn databases() -> Vec<TestDb> {
         use sqlx::Executor;
         sqlx::any::install_default_drivers();
         let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but the server is unreachable");
-        let name = format!(
-            "fullmakt_e2e_{}_{}",
-            std::process::id(),
-            DB_COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        // Random, so a leftover database from an earlier run (same pid, say) never collides.
+        let name = format!("fullmakt_e2e_{}", uuid::Uuid::new_v4().simple());
         admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
         admin.close().await;
         let (prefix, _) = base.rsplit_once('/').expect("postgres URL ends with /DATABASE");
