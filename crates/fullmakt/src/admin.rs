@@ -118,13 +118,7 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
             print(clients::create_client(&store, org(&o)?, &input, Some(&jwks)).await.map_err(|e| e.to_string())?)
         }
         AdminCommand::Client(ClientCommand::List { org: o }) => {
-            let owner = org(&o)?;
-            let caller = fullmakt_service::Caller {
-                org: owner,
-                scopes: vec![fullmakt_service::admin::DCR_READ.into()],
-                client_id: String::new(),
-            };
-            print(clients::api_list_clients(&store, &caller).await.map_err(|e| e.to_string())?)
+            print(clients::list_clients(&store, org(&o)?).await.map_err(|e| e.to_string())?)
         }
         AdminCommand::Scope(ScopeCommand::Create { name, owner, accessible_for_all, description, at_max_age }) => {
             let input = ScopeInput {

@@ -64,14 +64,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
-
-    /// Which client, if any, holds one of these key ids (kids are unique across clients).
-    pub async fn key_owner(&self, kid: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT client_id FROM client_keys WHERE kid = $1")
-            .bind(kid)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
 }
 
 impl WriteTx {

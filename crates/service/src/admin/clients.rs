@@ -190,8 +190,13 @@ async fn own_client(store: &Store, caller: &Caller, client_id: &str) -> Result<C
 
 pub async fn api_list_clients(store: &Store, caller: &Caller) -> Result<Vec<ClientView>, AdminError> {
     caller.require_any(&[DCR_READ, DCR_WRITE, DCR_MODIFY])?;
+    list_clients(store, caller.org).await
+}
+
+/// An organisation's active clients.
+pub async fn list_clients(store: &Store, owner: OrganisationNumber) -> Result<Vec<ClientView>, AdminError> {
     let mut out = Vec::new();
-    for row in store.clients_of_org(&caller.org.to_string()).await? {
+    for row in store.clients_of_org(&owner.to_string()).await? {
         let scopes = store.client_scopes(&row.client_id).await?;
         out.push(view(&row, scopes));
     }
