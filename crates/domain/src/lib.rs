@@ -1,11 +1,13 @@
 //! Pure domain rules of fullmakt: identifiers and their validation, scope names, the
-//! system-user authorization detail of a token grant, and the Maskinporten error catalogue.
+//! system-user authorization detail of a token grant, the Maskinporten error catalogue, and
+//! the resource registry's resource model and its validation.
 //!
 //! No I/O and no async here: everything is a function of its inputs, so it is tested
 //! exhaustively and reused by every other crate.
 
 pub mod authorization_details;
 pub mod organisation;
+pub mod resource;
 pub mod scope;
 pub mod token_error;
 

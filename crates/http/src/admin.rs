@@ -15,7 +15,7 @@ use crate::{AppState, TraceId};
 
 type ApiResult = Result<Response, Problem>;
 
-async fn caller(state: &AppState, headers: &HeaderMap, trace: &TraceId) -> Result<Caller, Problem> {
+pub(crate) async fn caller(state: &AppState, headers: &HeaderMap, trace: &TraceId) -> Result<Caller, Problem> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -6,6 +6,7 @@ mod middleware;
 mod metrics;
 mod openapi;
 mod problem;
+mod resource_registry;
 mod token;
 
 use std::sync::Arc;
@@ -59,11 +60,21 @@ pub fn router(state: AppState) -> Router {
         .route("/scopes/access", get(admin::list_scope_access))
         .route("/scopes/access/{consumer_orgno}", axum::routing::put(admin::grant_scope_access).delete(admin::revoke_scope_access));
 
+    let resource_registry = Router::new()
+        .route("/resource", post(resource_registry::create_resource))
+        .route("/resource/resourcelist", get(resource_registry::resource_list))
+        .route("/resource/Search", get(resource_registry::search))
+        .route(
+            "/resource/{id}",
+            get(resource_registry::get_resource).put(resource_registry::update_resource).delete(resource_registry::delete_resource),
+        );
+
     Router::new()
         .route("/token", post(token::token))
         .route("/jwk", get(token::jwks))
         .route("/.well-known/oauth-authorization-server", get(token::metadata))
         .nest("/api/v1", api)
+        .nest("/resourceregistry/api/v1", resource_registry)
         .route("/health", get(health))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))

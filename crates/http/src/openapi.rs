@@ -15,6 +15,9 @@ use utoipa::{Modify, OpenApi};
         crate::admin::get_scopes, crate::admin::create_scope, crate::admin::update_scope, crate::admin::delete_scope,
         crate::admin::public_scopes, crate::admin::list_scope_access, crate::admin::grant_scope_access,
         crate::admin::revoke_scope_access,
+        crate::resource_registry::resource_list, crate::resource_registry::search, crate::resource_registry::get_resource,
+        crate::resource_registry::create_resource, crate::resource_registry::update_resource,
+        crate::resource_registry::delete_resource,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)

@@ -86,7 +86,13 @@ pub async fn jwks(State(state): State<AppState>, Extension(trace): Extension<Tra
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot read signing keys");
-            crate::problem::Problem { status: 500, title: "Internal server error", detail: "signing keys unavailable".into(), trace_id: trace.0 }
+            crate::problem::Problem {
+                status: 500,
+                title: "Internal server error",
+                detail: "signing keys unavailable".into(),
+                trace_id: trace.0,
+                errors: None,
+            }
                 .into_response()
         }
     }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cache;
 pub mod clock;
 pub mod replay;
+pub mod resource_registry;
 pub mod signing_keys;
 pub mod system_users;
 pub mod token;

@@ -10,6 +10,7 @@
 
 mod clients;
 mod replay;
+mod resources;
 mod scopes;
 mod signing_keys;
 
@@ -19,6 +20,7 @@ use std::str::FromStr;
 
 pub use clients::{ClientKeyRow, ClientRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};
+pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};
 pub use scopes::{ScopeAccessRow, ScopeRow};
 pub use signing_keys::SigningKeyRow;
 

@@ -8,62 +8,8 @@ use serde_json::{json, Value};
 
 use crate::harness::*;
 
-const ADMIN_SCOPES: [&str; 4] = ["idporten:dcr.read", "idporten:dcr.write", "idporten:dcr.modify", "idporten:scopes.write"];
-
-/// Creates the admin scopes (owned by OWNER_ORG as Digdir) once per server.
-async fn admin_scopes(server: &TestServer) {
-    let digdir = OrganisationNumber::parse(OWNER_ORG).unwrap();
-    for s in ADMIN_SCOPES {
-        if server.store.scope(s).await.unwrap().is_none() {
-            let input = ScopeInput { name: Some(s.into()), ..Default::default() };
-            scopes::create_scope(&server.store, digdir, &input, true).await.unwrap();
-        }
-    }
-}
-
-/// An access token for `org` carrying `scopes`, from a client made for the purpose.
 async fn admin_token(server: &TestServer, org: &str, token_scopes: &[&str]) -> String {
-    admin_scopes(server).await;
-    for s in token_scopes {
-        scopes::set_access(&server.store, s, org, true).await.unwrap();
-    }
-    let key = ClientKey::generate(&format!("admin-{}", uuid::Uuid::new_v4().simple()));
-    let input = ClientInput {
-        client_name: Some("admin".into()),
-        scopes: Some(token_scopes.iter().map(|s| s.to_string()).collect()),
-        ..Default::default()
-    };
-    let client = clients::create_client(&server.store, OrganisationNumber::parse(org).unwrap(), &input, Some(&key.jwks()))
-        .await
-        .unwrap();
-    let now = now();
-    let claims = json!({"aud": server.issuer(), "iss": client.client_id, "scope": token_scopes.join(" "),
-        "iat": now, "exp": now + 60, "jti": unique_jti()});
-    let (status, body) = server.post_grant(&key.sign(&json!({"alg": "RS256", "kid": key.kid}), &claims)).await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn call(server: &TestServer, method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
-    let mut req = server.http.request(method, format!("{}{path}", server.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b.to_owned());
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
-}
-
-fn assert_problem(response: &(u16, Value), status: u16, detail_contains: &str) {
-    let (got, body) = response;
-    assert_eq!(*got, status, "{body}");
-    assert_eq!(body["status"], status, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains(detail_contains), "{body} lacks {detail_contains:?}");
-    assert_eq!(body["traceId"].as_str().unwrap().len(), 32);
+    api_token(server, org, token_scopes).await
 }
 
 #[tokio::test]

@@ -260,3 +260,56 @@ pub fn verifies_against(token: &str, jwks: &Value) -> bool {
     let jwk: fullmakt_jose::RsaPublicJwk = serde_json::from_value(jwk.clone()).unwrap();
     fullmakt_jose::CompactJws::parse(token).unwrap().verify_rsa(fullmakt_jose::Algorithm::RS256, &jwk.modulus(), &jwk.exponent())
 }
+
+/// An access token from this server for `org` carrying `token_scopes`, from a client made for
+/// the purpose. Scopes that do not exist yet are created with OWNER_ORG (Digdir) as owner.
+pub async fn api_token(server: &TestServer, org: &str, token_scopes: &[&str]) -> String {
+    let digdir = fullmakt_domain::OrganisationNumber::parse(OWNER_ORG).unwrap();
+    for s in token_scopes {
+        if server.store.scope(s).await.unwrap().is_none() {
+            let input = ScopeInput { name: Some(s.to_string()), ..Default::default() };
+            scopes::create_scope(&server.store, digdir, &input, true).await.unwrap();
+        }
+        scopes::set_access(&server.store, s, org, true).await.unwrap();
+    }
+    let key = ClientKey::generate(&format!("api-{}", uuid::Uuid::new_v4().simple()));
+    let input = ClientInput {
+        client_name: Some("api".into()),
+        scopes: Some(token_scopes.iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    };
+    let client = clients::create_client(&server.store, fullmakt_domain::OrganisationNumber::parse(org).unwrap(), &input, Some(&key.jwks()))
+        .await
+        .unwrap();
+    let now = now();
+    let claims = json!({"aud": server.issuer(), "iss": client.client_id, "scope": token_scopes.join(" "),
+        "iat": now, "exp": now + 60, "jti": unique_jti()});
+    let (status, body) = server.post_grant(&key.sign(&json!({"alg": "RS256", "kid": key.kid}), &claims)).await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// One HTTP call with an optional bearer token and JSON body; the body comes back as JSON,
+/// or as a JSON string when it is not JSON, or null when empty.
+pub async fn call(server: &TestServer, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+    let mut req = server.http.request(method, format!("{}{path}", server.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b.to_owned());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+}
+
+/// A problem+json answer with this status whose detail mentions `detail_contains`.
+pub fn assert_problem(response: &(u16, Value), status: u16, detail_contains: &str) {
+    let (got, body) = response;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains(detail_contains), "{body} lacks {detail_contains:?}");
+    assert_eq!(body["traceId"].as_str().unwrap().len(), 32);
+}

@@ -49,6 +49,9 @@ pub enum AdminError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// A document failed validation; the field → messages map is the problem's `errors`.
+    #[error("{0}")]
+    Invalid(fullmakt_domain::resource::ValidationErrors),
     #[error("internal error")]
     Internal,
 }
@@ -59,7 +62,7 @@ impl AdminError {
             Self::Unauthorized(_) => 401,
             Self::MissingScope(_) | Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
-            Self::BadRequest(_) => 400,
+            Self::BadRequest(_) | Self::Invalid(_) => 400,
             Self::Conflict(_) => 409,
             Self::Internal => 500,
         }
@@ -72,6 +75,7 @@ impl AdminError {
             Self::Forbidden(_) => "Forbidden",
             Self::NotFound(_) => "Not found",
             Self::BadRequest(_) => "Bad request",
+            Self::Invalid(_) => "One or more validation errors occurred.",
             Self::Conflict(_) => "Conflict",
             Self::Internal => "Internal server error",
         }

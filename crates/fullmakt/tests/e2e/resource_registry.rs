@@ -1,0 +1,175 @@
+//! `/resourceregistry/api/v1/resource…`: a service owner writes its resources; anyone reads
+//! them; the wrong caller and malformed documents get a specific 4xx and change nothing.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+const WRITE: &str = "altinn:resourceregistry/resource.write";
+const BASE: &str = "/resourceregistry/api/v1/resource";
+
+/// A valid resource owned by OWNER_ORG (code `digdir`).
+pub fn resource(id: &str) -> Value {
+    json!({
+        "identifier": id,
+        "title": {"nb": "Tjeneste", "nn": "Teneste", "en": "Service"},
+        "description": {"nb": "Om tjenesten", "nn": "Om tenesta", "en": "About the service"},
+        "rightDescription": {"nb": "Får bruke", "nn": "Får bruke", "en": "May use"},
+        "contactPoints": [{"category": "Support", "email": "support@example.com", "telephone": "", "contactPage": ""}],
+        "hasCompetentAuthority": {"organization": OWNER_ORG, "orgcode": "digdir", "name": {"nb": "Digdir"}},
+        "keywords": [{"word": "lønn", "language": "nb"}],
+        "resourceType": "GenericAccessResource"
+    })
+}
+
+async fn sequence(server: &TestServer) -> i64 {
+    server.store.change_sequence().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_owner_creates_reads_updates_and_deletes_a_resource() {
+    on_every_store!(|server, _vendor| {
+        let token = api_token(&server, OWNER_ORG, &[WRITE]).await;
+        let res = server
+            .http
+            .post(format!("{}{BASE}", server.base))
+            .bearer_auth(&token)
+            .json(&resource("digdir-lonn"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        assert_eq!(res.headers()["location"], "/resourceregistry/api/v1/resource/digdir-lonn");
+
+        let (status, first) = call(&server, Method::GET, &format!("{BASE}/digdir-lonn"), None, None).await;
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(first["identifier"], "digdir-lonn");
+        assert_eq!(first["delegable"], true);
+        assert_eq!(first["resourceType"], "GenericAccessResource");
+        assert_eq!(first["authorizationReference"], json!([{"id": "urn:altinn:resource", "value": "digdir-lonn"}]));
+        let first_version = first["versionId"].as_i64().unwrap();
+
+        let mut changed = resource("digdir-lonn");
+        changed["title"]["en"] = "Payroll".into();
+        let (status, body) =
+            call(&server, Method::PUT, &format!("{BASE}/digdir-lonn"), Some(&token), Some(&changed.to_string())).await;
+        assert_eq!(status, 200, "{body}");
+        let (_, now) = call(&server, Method::GET, &format!("{BASE}/digdir-lonn"), None, None).await;
+        assert_eq!(now["title"]["en"], "Payroll");
+        assert!(now["versionId"].as_i64().unwrap() > first_version);
+        let (status, old) =
+            call(&server, Method::GET, &format!("{BASE}/digdir-lonn?versionId={first_version}"), None, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(old["title"]["en"], "Service");
+        assert_eq!(old["versionId"], first_version);
+
+        let (_, list) = call(&server, Method::GET, &format!("{BASE}/resourcelist"), None, None).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        for query in ["Title=payroll", "OrgCode=DIGDIR", "ResourceType=GenericAccessResource", "Keyword=lønn", "Id=lonn"] {
+            let (status, found) = call(&server, Method::GET, &format!("{BASE}/Search?{query}"), None, None).await;
+            assert_eq!(status, 200, "{query}: {found}");
+            assert_eq!(found.as_array().unwrap().len(), 1, "{query}: {found}");
+        }
+        for query in ["Title=tax", "OrgCode=skd", "ResourceType=MaskinportenSchema", "OrganizationId=310702641"] {
+            let (_, found) = call(&server, Method::GET, &format!("{BASE}/Search?{query}"), None, None).await;
+            assert_eq!(found, json!([]), "{query}");
+        }
+
+        let (status, _) = call(&server, Method::DELETE, &format!("{BASE}/digdir-lonn"), Some(&token), None).await;
+        assert_eq!(status, 204);
+        assert_problem(&call(&server, Method::GET, &format!("{BASE}/digdir-lonn"), None, None).await, 404, "digdir-lonn");
+        let (_, list) = call(&server, Method::GET, &format!("{BASE}/resourcelist"), None, None).await;
+        assert_eq!(list, json!([]));
+        // The identifier stays taken, so old grants can never come to mean a new resource.
+        let again = call(&server, Method::POST, BASE, Some(&token), Some(&resource("digdir-lonn").to_string())).await;
+        assert_problem(&again, 409, "already exist");
+    });
+}
+
+#[tokio::test]
+async fn the_wrong_caller_changes_nothing() {
+    on_every_store!(|server, _vendor| {
+        let owner = api_token(&server, OWNER_ORG, &[WRITE]).await;
+        let other = api_token(&server, OTHER_ORG, &[WRITE]).await;
+        let unscoped = api_token(&server, OWNER_ORG, &["owner:api.read"]).await;
+        let (status, _) = call(&server, Method::POST, BASE, Some(&owner), Some(&resource("digdir-owned").to_string())).await;
+        assert_eq!(status, 201);
+        let before = sequence(&server).await;
+
+        let body = resource("digdir-new").to_string();
+        assert_problem(&call(&server, Method::POST, BASE, None, Some(&body)).await, 401, "bearer token");
+        assert_problem(&call(&server, Method::POST, BASE, Some("not.a.jwt"), Some(&body)).await, 401, "not a JWT");
+        assert_problem(&call(&server, Method::POST, BASE, Some(&unscoped), Some(&body)).await, 403, WRITE);
+        // Another organisation may not publish in Digdir's name…
+        assert_problem(&call(&server, Method::POST, BASE, Some(&other), Some(&body)).await, 403, "competent authority");
+        // …nor take over Digdir's resource by naming itself the authority…
+        let mut hijack = resource("digdir-owned");
+        hijack["hasCompetentAuthority"] = json!({"organization": OTHER_ORG, "orgcode": "other"});
+        let path = format!("{BASE}/digdir-owned");
+        assert_problem(&call(&server, Method::PUT, &path, Some(&other), Some(&hijack.to_string())).await, 403, "competent authority");
+        // …nor delete it.
+        assert_problem(&call(&server, Method::DELETE, &path, Some(&other), None).await, 403, "competent authority");
+        assert_problem(&call(&server, Method::DELETE, &path, None, None).await, 401, "bearer token");
+        // An org code belongs to the organisation that first used it.
+        let mut squat = resource("other-service");
+        squat["hasCompetentAuthority"] = json!({"organization": OTHER_ORG, "orgcode": "digdir"});
+        let (status, problem) = call(&server, Method::POST, BASE, Some(&other), Some(&squat.to_string())).await;
+        assert_eq!(status, 400, "{problem}");
+        assert!(problem["errors"]["HasCompetentAuthority.Orgcode"][0].as_str().unwrap().contains("another organisation"));
+        // Maskinporten scopes under another owner's prefix cannot be published.
+        let mut schema = resource("other-api");
+        schema["hasCompetentAuthority"] = json!({"organization": OTHER_ORG, "orgcode": "other"});
+        schema["resourceType"] = "MaskinportenSchema".into();
+        schema["resourceReferences"] = json!([{"referenceSource": "Default", "reference": "owner:api.read", "referenceType": "MaskinportenScope"}]);
+        assert_problem(&call(&server, Method::POST, BASE, Some(&other), Some(&schema.to_string())).await, 403, "owner:api.read");
+
+        assert_eq!(sequence(&server).await, before, "a refused write changed something");
+        let (_, still) = call(&server, Method::GET, &path, None, None).await;
+        assert_eq!(still["hasCompetentAuthority"]["organization"], OWNER_ORG);
+    });
+}
+
+#[tokio::test]
+async fn malformed_documents_get_specific_errors_and_change_nothing() {
+    on_every_store!(|server, _vendor| {
+        let token = api_token(&server, OWNER_ORG, &[WRITE]).await;
+        let (status, _) = call(&server, Method::POST, BASE, Some(&token), Some(&resource("digdir-base").to_string())).await;
+        assert_eq!(status, 201);
+        let before = sequence(&server).await;
+
+        assert_problem(&call(&server, Method::POST, BASE, Some(&token), Some("{not json")).await, 400, "not a valid ServiceResource");
+        assert_problem(&call(&server, Method::POST, BASE, Some(&token), Some("[]")).await, 400, "not a valid ServiceResource");
+        let mut bad_enum = resource("digdir-enum");
+        bad_enum["resourceType"] = "Widget".into();
+        assert_problem(&call(&server, Method::POST, BASE, Some(&token), Some(&bad_enum.to_string())).await, 400, "GenericAccessResource");
+
+        let mut invalid = resource("AB");
+        invalid["title"] = json!({"nb": "Bare bokmål"});
+        invalid["hasCompetentAuthority"]["organization"] = "991825828".into();
+        let (status, problem) = call(&server, Method::POST, BASE, Some(&token), Some(&invalid.to_string())).await;
+        assert_eq!(status, 400, "{problem}");
+        assert_eq!(problem["type"], "https://tools.ietf.org/html/rfc9110#section-15.5.1");
+        assert_eq!(problem["title"], "One or more validation errors occurred.");
+        let errors = problem["errors"].as_object().unwrap();
+        for field in ["Identifier", "Title", "HasCompetentAuthority.Organization"] {
+            assert!(errors.contains_key(field), "{field} missing in {problem}");
+        }
+        assert_eq!(problem["errors"]["Title"].as_array().unwrap().len(), 2, "{problem}");
+
+        let path = format!("{BASE}/digdir-base");
+        let other_id = resource("digdir-other").to_string();
+        assert_problem(&call(&server, Method::PUT, &path, Some(&token), Some(&other_id)).await, 400, "does not match");
+        assert_problem(
+            &call(&server, Method::PUT, &format!("{BASE}/digdir-missing"), Some(&token), Some(&resource("digdir-missing").to_string())).await,
+            404,
+            "digdir-missing",
+        );
+        let (status, problem) = call(&server, Method::GET, &format!("{BASE}/Search?ResourceType=Widget"), None, None).await;
+        assert_eq!(status, 400, "{problem}");
+        assert_problem(&call(&server, Method::GET, &format!("{path}?versionId=1"), None, None).await, 404, "no version 1");
+        assert_eq!(call(&server, Method::GET, &format!("{path}?versionId=x"), None, None).await.0, 400);
+
+        assert_eq!(sequence(&server).await, before, "a refused write changed something");
+    });
+}
