@@ -118,8 +118,9 @@ impl<'a> Pdp<'a> {
         Pdp { roots: std::slice::from_ref(root), repository: &NO_REPOSITORY }
     }
 
-    /// Several root policies, combined with only-one-applicable: the one whose target
-    /// matches decides, two applicable roots are Indeterminate (conformance IID029/IID030).
+    /// Several root policies, chosen by target as a policy repository would (conformance
+    /// IID029/IID030): the one root whose target matches decides; two matching roots are
+    /// Indeterminate; a root whose target cannot be evaluated is not selected.
     pub fn with_roots(roots: &'a [PolicyDocument]) -> Self {
         Pdp { roots, repository: &NO_REPOSITORY }
     }
@@ -149,21 +150,12 @@ impl<'a> Pdp<'a> {
             now,
             repository: self.repository,
             reference_depth: 0,
-            policy_ids: if request.return_policy_id_list { Some(Vec::new()) } else { None },
+            want_policy_ids: request.return_policy_id_list,
         };
         let outcome = match self.roots {
             [] => Outcome::indeterminate(Dec::IndDP, EvalError::new(StatusCode::ProcessingError, "no policy to evaluate")),
             [root] => ctx.document(root),
-            roots => {
-                let children: Vec<Child<'_>> = roots
-                    .iter()
-                    .map(|r| match r {
-                        PolicyDocument::Policy(p) => Child::Policy(p.as_ref()),
-                        PolicyDocument::PolicySet(s) => Child::PolicySet(s.as_ref()),
-                    })
-                    .collect();
-                ctx.only_one_applicable(&children)
-            }
+            roots => ctx.select_root(roots),
         };
         let decision = outcome.dec.decision();
         let status = match (&outcome.status, decision) {
@@ -178,7 +170,7 @@ impl<'a> Pdp<'a> {
             obligations: if keep_obligations { outcome.obligations } else { Vec::new() },
             advice: if keep_obligations { outcome.advice } else { Vec::new() },
             attributes: included_attributes(request),
-            policy_identifiers: ctx.policy_ids.take(),
+            policy_identifiers: request.return_policy_id_list.then_some(outcome.policy_ids),
             deciding_rule: if keep_obligations { outcome.rule } else { None },
         }
     }
@@ -244,14 +236,16 @@ struct Outcome {
     obligations: Vec<Obligation>,
     advice: Vec<Obligation>,
     rule: Option<RuleRef>,
+    /// The policies and policy sets that contributed to this decision, innermost first.
+    policy_ids: Vec<PolicyIdentifier>,
 }
 
 impl Outcome {
     fn plain(dec: Dec) -> Self {
-        Outcome { dec, status: None, obligations: Vec::new(), advice: Vec::new(), rule: None }
+        Outcome { dec, status: None, obligations: Vec::new(), advice: Vec::new(), rule: None, policy_ids: Vec::new() }
     }
     fn indeterminate(dec: Dec, error: EvalError) -> Self {
-        Outcome { dec, status: Some(error), obligations: Vec::new(), advice: Vec::new(), rule: None }
+        Outcome { dec, status: Some(error), obligations: Vec::new(), advice: Vec::new(), rule: None, policy_ids: Vec::new() }
     }
 }
 
@@ -276,7 +270,7 @@ struct Context<'r> {
     now: DateTime,
     repository: &'r dyn PolicyRepository,
     reference_depth: usize,
-    policy_ids: Option<Vec<PolicyIdentifier>>,
+    want_policy_ids: bool,
 }
 
 fn missing(d: &AttributeDesignator) -> EvalError {
@@ -631,7 +625,7 @@ impl<'r> Context<'r> {
         let children: Vec<Child<'_>> = policy.rules.iter().map(|r| Child::Rule(r, policy)).collect();
         let mut outcome = self.combine(policy.rule_combining, &children);
         self.finish(&mut outcome, target, &policy.obligations, &policy.advice, &policy.variables);
-        self.record(&outcome, false, &policy.id, &policy.version);
+        self.record(&mut outcome, false, &policy.id, &policy.version);
         outcome
     }
 
@@ -652,7 +646,7 @@ impl<'r> Context<'r> {
             .collect();
         let mut outcome = self.combine(set.policy_combining, &children);
         self.finish(&mut outcome, target, &set.obligations, &set.advice, &[]);
-        self.record(&outcome, true, &set.id, &set.version);
+        self.record(&mut outcome, true, &set.id, &set.version);
         outcome
     }
 
@@ -672,12 +666,10 @@ impl<'r> Context<'r> {
         self.add_obligations(outcome, obligations, advice, variables);
     }
 
-    fn record(&mut self, outcome: &Outcome, is_policy_set: bool, id: &str, version: &str) {
-        if outcome.dec == Dec::NotApplicable {
-            return;
-        }
-        if let Some(ids) = &mut self.policy_ids {
-            ids.push(PolicyIdentifier { is_policy_set, id: id.to_owned(), version: version.to_owned() });
+    /// Notes a policy or policy set in the PolicyIdentifierList of an outcome it decided.
+    fn record(&self, outcome: &mut Outcome, is_policy_set: bool, id: &str, version: &str) {
+        if self.want_policy_ids && outcome.dec != Dec::NotApplicable {
+            outcome.policy_ids.push(PolicyIdentifier { is_policy_set, id: id.to_owned(), version: version.to_owned() });
         }
     }
 
@@ -738,6 +730,26 @@ impl<'r> Context<'r> {
         }
     }
 
+    fn select_root(&mut self, roots: &[PolicyDocument]) -> Outcome {
+        let mut selected = None;
+        for root in roots {
+            let target = match root {
+                PolicyDocument::Policy(p) => &p.target,
+                PolicyDocument::PolicySet(s) => &s.target,
+            };
+            if let TargetResult::Match = self.target(target) {
+                if selected.is_some() {
+                    return Outcome::indeterminate(Dec::IndDP, EvalError::new(StatusCode::ProcessingError, "more than one root policy is applicable"));
+                }
+                selected = Some(root);
+            }
+        }
+        match selected {
+            Some(root) => self.document(root),
+            None => Outcome::plain(Dec::NotApplicable),
+        }
+    }
+
     fn only_one_applicable(&mut self, children: &[Child<'_>]) -> Outcome {
         let mut selected = None;
         for child in children {
@@ -781,6 +793,16 @@ impl<'r> Context<'r> {
             }
             out.obligations.extend(o.obligations);
             out.advice.extend(o.advice);
+            out.policy_ids.extend(o.policy_ids);
+        }
+        out
+    }
+
+    /// An Indeterminate outcome carrying the policy ids of the Indeterminate children.
+    fn indeterminate_from(dec: Dec, error: EvalError, outcomes: &mut [Outcome]) -> Outcome {
+        let mut out = Outcome::indeterminate(dec, error);
+        for o in outcomes.iter_mut().filter(|o| o.dec.is_indeterminate()) {
+            out.policy_ids.append(&mut o.policy_ids);
         }
         out
     }
@@ -810,22 +832,22 @@ impl<'r> Context<'r> {
         let has = |d: Dec| outcomes.iter().any(|o| o.dec == d);
         if has(Dec::IndDP) {
             let e = Self::first_error(&outcomes, &[Dec::IndDP]);
-            return Outcome::indeterminate(Dec::IndDP, e);
+            return Self::indeterminate_from(Dec::IndDP, e, &mut outcomes);
         }
         if has(ind_w) && (has(ind_l) || has(loser)) {
             let e = Self::first_error(&outcomes, &[ind_w, ind_l]);
-            return Outcome::indeterminate(Dec::IndDP, e);
+            return Self::indeterminate_from(Dec::IndDP, e, &mut outcomes);
         }
         if has(ind_w) {
             let e = Self::first_error(&outcomes, &[ind_w]);
-            return Outcome::indeterminate(ind_w, e);
+            return Self::indeterminate_from(ind_w, e, &mut outcomes);
         }
         if has(loser) {
             return Self::gather(loser, outcomes);
         }
         if has(ind_l) {
             let e = Self::first_error(&outcomes, &[ind_l]);
-            return Outcome::indeterminate(ind_l, e);
+            return Self::indeterminate_from(ind_l, e, &mut outcomes);
         }
         Outcome::plain(Dec::NotApplicable)
     }

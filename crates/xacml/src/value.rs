@@ -238,7 +238,8 @@ impl Value {
             (Value::String(a), Value::String(b)) => a == b,
             (Value::Boolean(a), Value::Boolean(b)) => a == b,
             (Value::Integer(a), Value::Integer(b)) => a == b,
-            (Value::Double(a), Value::Double(b)) => a == b,
+            // NaN equals NaN here, as conformance IIC350 expects of double-equal.
+            (Value::Double(a), Value::Double(b)) => a == b || (a.is_nan() && b.is_nan()),
             (Value::Time(a), Value::Time(b)) => a == b,
             (Value::Date(a), Value::Date(b)) => a == b,
             (Value::DateTime(a), Value::DateTime(b)) => a == b,
