@@ -212,11 +212,17 @@ pub enum CombiningAlgorithm {
 
 impl CombiningAlgorithm {
     /// Resolves a RuleCombiningAlgId (`for_rules`) or PolicyCombiningAlgId.
+    ///
+    /// A RuleCombiningAlgId may also name a policy-combining algorithm: Altinn writes its
+    /// delegation policies that way (pdp.md §3, §4.1), and the algorithms behave alike.
     pub fn from_id(id: &str, for_rules: bool) -> Option<CombiningAlgorithm> {
         use CombiningAlgorithm as C;
-        let kind = if for_rules { "rule-combining-algorithm" } else { "policy-combining-algorithm" };
         let (version, name) = id.strip_prefix("urn:oasis:names:tc:xacml:")?.split_once(':')?;
-        let name = name.strip_prefix(kind)?.strip_prefix(':')?;
+        let name = match name.strip_prefix("policy-combining-algorithm:") {
+            Some(policy_name) => policy_name,
+            None if for_rules => name.strip_prefix("rule-combining-algorithm:")?,
+            None => return None,
+        };
         Some(match (version, name) {
             ("3.0", "deny-overrides") => C::DenyOverrides,
             ("3.0", "permit-overrides") => C::PermitOverrides,
