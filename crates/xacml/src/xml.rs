@@ -40,6 +40,11 @@ pub(crate) fn load<'t>(text: &'t str, limits: &Limits) -> Result<Document<'t>, P
     if contains_doctype(text) {
         return Err(ParseError::Doctype);
     }
+    // roxmltree's tokenizer recurses per nesting level, so depth is checked on the raw text
+    // before it runs; the walk after parsing checks the exact depth again.
+    if markup_depth(text) > limits.max_depth {
+        return Err(ParseError::TooDeep { limit: limits.max_depth });
+    }
     let options = ParsingOptions { allow_dtd: false, nodes_limit: limits.max_nodes };
     let doc = Document::parse_with_options(text, options).map_err(|e| match e {
         roxmltree::Error::DtdDetected => ParseError::Doctype,
@@ -75,6 +80,55 @@ pub(crate) fn load<'t>(text: &'t str, limits: &Limits) -> Result<Document<'t>, P
         }
     }
     Ok(doc)
+}
+
+/// The deepest element nesting of `text`, read without building anything: start tags open a
+/// level, end tags close one; comments, CDATA sections and processing instructions are
+/// skipped, and quoted attribute values may hold `>`. On malformed input the figure is only
+/// approximate, which is enough: the parser then refuses the document anyway.
+fn markup_depth(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let find = |from: usize, needle: &[u8]| -> usize {
+        bytes[from.min(bytes.len())..].windows(needle.len()).position(|w| w == needle).map_or(bytes.len(), |p| from + p + needle.len())
+    };
+    let (mut i, mut depth, mut deepest) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(i + 4, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = find(i + 9, b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = find(i + 2, b"?>");
+        } else if rest.starts_with(b"!") {
+            i = find(i + 2, b">");
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            i = find(i + 2, b">");
+        } else {
+            let mut j = i + 1;
+            let mut quote = None;
+            while j < bytes.len() {
+                match (quote, bytes[j]) {
+                    (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if bytes.get(j.wrapping_sub(1)) != Some(&b'/') {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            i = j + 1;
+        }
+    }
+    deepest
 }
 
 fn contains_doctype(text: &str) -> bool {
@@ -162,6 +216,12 @@ mod tests {
         assert_eq!(load(&deep, &limits).err(), Some(ParseError::TooDeep { limit: 64 }));
         let ok = "<a>".repeat(64) + &"</a>".repeat(64);
         assert!(load(&ok, &limits).is_ok());
+    }
+
+    #[test]
+    fn depth_scan_skips_comments_and_quotes() {
+        assert_eq!(markup_depth("<a><!-- <b><c> --><b x='>' y=\"<\"/><![CDATA[<d>]]><?p <e>?></a>"), 1);
+        assert_eq!(markup_depth("<a><b><c/></b></a>"), 2);
     }
 
     #[test]
