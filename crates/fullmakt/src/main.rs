@@ -1,7 +1,7 @@
 //! The `fullmakt` binary: `serve` runs every service on one origin; `admin …` operates on the
 //! configured database directly (so the first administrator can exist) and prints JSON.
 
-use fullmakt::{admin, serve};
+use fullmakt::{admin, serve, xacml_cli};
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +18,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Operate on the database directly: clients, scopes, signing keys.
     Admin(admin::AdminArgs),
+    /// Evaluate XACML policies offline.
+    Xacml(xacml_cli::XacmlArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +43,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args).await,
+            Command::Xacml(args) => xacml_cli::run(args),
         }
     });
     match result {

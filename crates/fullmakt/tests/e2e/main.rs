@@ -10,3 +10,4 @@ mod resource_registry;
 mod token_claims;
 mod token_grant;
 mod two_nodes;
+mod xacml_cli;
