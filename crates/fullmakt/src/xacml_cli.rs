@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use fullmakt_xacml::altinn::echoes_attributes;
 use fullmakt_xacml::{
-    parse_policy, parse_request_json, parse_request_xml, response_to_altinn_json, response_to_xml, DateTime, DecisionResult, Pdp,
-    PolicyDocument, Request, RequestFormat, Response, StatusCode,
+    parse_policy, parse_request_json, parse_request_xml, response_to_altinn_json, response_to_xml,
+    DateTime, DecisionResult, Pdp, PolicyDocument, Request, RequestFormat, Response, StatusCode,
 };
 
 #[derive(Args, Debug)]
@@ -36,14 +36,23 @@ pub enum XacmlCommand {
 
 pub fn run(args: XacmlArgs) -> Result<(), String> {
     match args.command {
-        XacmlCommand::Evaluate { policy, request, now } => {
-            let policy_text = std::fs::read_to_string(&policy).map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
-            let request_text = std::fs::read_to_string(&request).map_err(|e| format!("cannot read {}: {e}", request.display()))?;
+        XacmlCommand::Evaluate {
+            policy,
+            request,
+            now,
+        } => {
+            let policy_text = std::fs::read_to_string(&policy)
+                .map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
+            let request_text = std::fs::read_to_string(&request)
+                .map_err(|e| format!("cannot read {}: {e}", request.display()))?;
             let now = match now {
                 Some(text) => DateTime::parse(&text).map_err(|e| format!("--now: {}", e.0))?,
                 None => clock_now(),
             };
-            let is_json = request.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || request_text.trim_start().starts_with('{');
+            let is_json = request
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                || request_text.trim_start().starts_with('{');
             println!("{}", evaluate(&policy_text, &request_text, is_json, now));
             Ok(())
         }
@@ -51,15 +60,39 @@ pub fn run(args: XacmlArgs) -> Result<(), String> {
 }
 
 fn clock_now() -> DateTime {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    DateTime::from_unix(i64::try_from(since.as_secs()).unwrap_or(i64::MAX), since.subsec_nanos())
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    DateTime::from_unix(
+        i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        since.subsec_nanos(),
+    )
 }
 
 /// The response text for a policy and a request, as the decision API would write it.
 pub fn evaluate(policy_text: &str, request_text: &str, is_json: bool, now: DateTime) -> String {
-    let format = if is_json { RequestFormat::Json } else { RequestFormat::Xml };
-    let refused = |message: String| write(format, &Response { results: vec![DecisionResult::indeterminate(StatusCode::SyntaxError, message)] }, &[]);
-    let request = match if is_json { parse_request_json(request_text) } else { parse_request_xml(request_text) } {
+    let format = if is_json {
+        RequestFormat::Json
+    } else {
+        RequestFormat::Xml
+    };
+    let refused = |message: String| {
+        write(
+            format,
+            &Response {
+                results: vec![DecisionResult::indeterminate(
+                    StatusCode::SyntaxError,
+                    message,
+                )],
+            },
+            &[],
+        )
+    };
+    let request = match if is_json {
+        parse_request_json(request_text)
+    } else {
+        parse_request_xml(request_text)
+    } {
         Ok(r) => r,
         Err(e) => return refused(format!("request: {e}")),
     };
@@ -75,9 +108,16 @@ pub fn evaluate(policy_text: &str, request_text: &str, is_json: bool, now: DateT
     let results: Vec<DecisionResult> = if request.combined_decision {
         pdp.decide(&request, now).results
     } else {
-        individual.iter().map(|r| pdp.decide_individual(r, now)).collect()
+        individual
+            .iter()
+            .map(|r| pdp.decide_individual(r, now))
+            .collect()
     };
-    let echo: Vec<bool> = individual.iter().zip(&results).map(|(r, result)| echo(&policy, r, result)).collect();
+    let echo: Vec<bool> = individual
+        .iter()
+        .zip(&results)
+        .map(|(r, result)| echo(&policy, r, result))
+        .collect();
     write(format, &Response { results }, &echo)
 }
 

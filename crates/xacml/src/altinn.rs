@@ -16,7 +16,10 @@ use crate::value::Value;
 /// So a NotApplicable can echo too, when only the subject did not match.
 pub fn echoes_attributes(policy: &Policy, request: &Request, decision: Decision) -> bool {
     decision != Decision::Indeterminate
-        && policy.rules.iter().any(|rule| category_matches(rule, request, RESOURCE_CATEGORY) && category_matches(rule, request, ACTION_CATEGORY))
+        && policy.rules.iter().any(|rule| {
+            category_matches(rule, request, RESOURCE_CATEGORY)
+                && category_matches(rule, request, ACTION_CATEGORY)
+        })
 }
 
 /// The reference engine's `MatchAttributes(category)` for one rule, where an absent
@@ -28,18 +31,26 @@ pub fn category_matches(rule: &Rule, request: &Request, category: &str) -> bool 
         .any_of
         .iter()
         .flat_map(|a| a.all_of.iter())
-        .filter(|all_of| all_of.matches.iter().any(|m| matches!(&m.source, AttributeSource::Designator(d) if d.category == category)))
+        .filter(|all_of| {
+            all_of.matches.iter().any(
+                |m| matches!(&m.source, AttributeSource::Designator(d) if d.category == category),
+            )
+        })
         .peekable();
     if candidates.peek().is_none() {
         return true;
     }
     candidates.any(|all_of| {
         all_of.matches.iter().all(|m| {
-            let AttributeSource::Designator(d) = &m.source else { return true };
+            let AttributeSource::Designator(d) = &m.source else {
+                return true;
+            };
             if d.category != category {
                 return true;
             }
-            request.values(category, &d.attribute_id).any(|v| v.is_of(&d.data_type) && literal_matches(&m.function, &m.value, v))
+            request
+                .values(category, &d.attribute_id)
+                .any(|v| v.is_of(&d.data_type) && literal_matches(&m.function, &m.value, v))
         })
     })
 }
@@ -47,7 +58,9 @@ pub fn category_matches(rule: &Rule, request: &Request, category: &str) -> bool 
 fn literal_matches(function: &crate::function::Function, literal: &Value, v: &Value) -> bool {
     use crate::function::Function as F;
     match (function, literal, v) {
-        (F::StringEqualIgnoreCase, Value::String(a), Value::String(b)) => a.to_lowercase() == b.to_lowercase(),
+        (F::StringEqualIgnoreCase, Value::String(a), Value::String(b)) => {
+            crate::value::equal_ignore_case(a, b)
+        }
         (F::Equal(_), a, b) => a.equals(b),
         (F::IsIn(_), a, b) => a.equals(b),
         _ => false,

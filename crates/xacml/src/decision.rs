@@ -51,9 +51,14 @@ impl StatusCode {
     }
 
     pub fn from_uri(uri: &str) -> Option<StatusCode> {
-        [StatusCode::Ok, StatusCode::MissingAttribute, StatusCode::SyntaxError, StatusCode::ProcessingError]
-            .into_iter()
-            .find(|c| c.uri() == uri)
+        [
+            StatusCode::Ok,
+            StatusCode::MissingAttribute,
+            StatusCode::SyntaxError,
+            StatusCode::ProcessingError,
+        ]
+        .into_iter()
+        .find(|c| c.uri() == uri)
     }
 }
 
@@ -66,7 +71,10 @@ pub struct Status {
 
 impl Status {
     pub fn ok() -> Status {
-        Status { code: StatusCode::Ok, message: None }
+        Status {
+            code: StatusCode::Ok,
+            message: None,
+        }
     }
 }
 
@@ -79,11 +87,17 @@ pub struct EvalError {
 
 impl EvalError {
     pub fn new(code: StatusCode, message: impl Into<String>) -> Self {
-        EvalError { code, message: message.into() }
+        EvalError {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn status(&self) -> Status {
-        Status { code: self.code, message: Some(self.message.clone()) }
+        Status {
+            code: self.code,
+            message: Some(self.message.clone()),
+        }
     }
 }
 
@@ -145,7 +159,10 @@ impl DecisionResult {
     pub fn indeterminate(code: StatusCode, message: impl Into<String>) -> Self {
         DecisionResult {
             decision: Decision::Indeterminate,
-            status: Status { code, message: Some(message.into()) },
+            status: Status {
+                code,
+                message: Some(message.into()),
+            },
             obligations: Vec::new(),
             advice: Vec::new(),
             attributes: Vec::new(),

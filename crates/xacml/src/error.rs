@@ -20,9 +20,17 @@ pub enum ParseError {
     #[error("not valid JSON: {0}")]
     Json(String),
     #[error("<{element}> is missing the required attribute {attribute}")]
-    MissingAttribute { element: String, attribute: &'static str },
+    MissingAttribute {
+        element: String,
+        attribute: &'static str,
+    },
     #[error("<{element}> attribute {attribute}=\"{value}\": {reason}")]
-    InvalidAttribute { element: String, attribute: &'static str, value: String, reason: String },
+    InvalidAttribute {
+        element: String,
+        attribute: &'static str,
+        value: String,
+        reason: String,
+    },
     #[error("<{element}>: {reason}")]
     InvalidElement { element: String, reason: String },
     #[error("{0}")]
@@ -31,6 +39,9 @@ pub enum ParseError {
 
 impl ParseError {
     pub(crate) fn element(element: &str, reason: impl Into<String>) -> Self {
-        ParseError::InvalidElement { element: element.to_owned(), reason: reason.into() }
+        ParseError::InvalidElement {
+            element: element.to_owned(),
+            reason: reason.into(),
+        }
     }
 }

@@ -63,9 +63,18 @@ impl PolicyStore {
     }
 
     fn version_ok(reference: &IdReference, version: &str) -> bool {
-        reference.version.as_deref().is_none_or(|v| version_matches(v, version))
-            && reference.earliest_version.as_deref().is_none_or(|e| compare_versions(version, e).is_ge())
-            && reference.latest_version.as_deref().is_none_or(|l| compare_versions(version, l).is_le())
+        reference
+            .version
+            .as_deref()
+            .is_none_or(|v| version_matches(v, version))
+            && reference
+                .earliest_version
+                .as_deref()
+                .is_none_or(|e| compare_versions(version, e).is_ge())
+            && reference
+                .latest_version
+                .as_deref()
+                .is_none_or(|l| compare_versions(version, l).is_le())
     }
 }
 
@@ -86,20 +95,32 @@ fn version_matches(pattern: &str, version: &str) -> bool {
 }
 
 fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parse = |s: &str| s.split('.').map(|x| x.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
+    let parse = |s: &str| {
+        s.split('.')
+            .map(|x| x.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
     parse(a).cmp(&parse(b))
 }
 
 impl PolicyRepository for PolicyStore {
     fn find_policy(&self, reference: &IdReference) -> Option<Arc<Policy>> {
         self.documents.iter().find_map(|d| match d {
-            PolicyDocument::Policy(p) if p.id == reference.id && Self::version_ok(reference, &p.version) => Some(p.clone()),
+            PolicyDocument::Policy(p)
+                if p.id == reference.id && Self::version_ok(reference, &p.version) =>
+            {
+                Some(p.clone())
+            }
             _ => None,
         })
     }
     fn find_policy_set(&self, reference: &IdReference) -> Option<Arc<PolicySet>> {
         self.documents.iter().find_map(|d| match d {
-            PolicyDocument::PolicySet(s) if s.id == reference.id && Self::version_ok(reference, &s.version) => Some(s.clone()),
+            PolicyDocument::PolicySet(s)
+                if s.id == reference.id && Self::version_ok(reference, &s.version) =>
+            {
+                Some(s.clone())
+            }
             _ => None,
         })
     }
@@ -115,14 +136,20 @@ pub struct Pdp<'a> {
 impl<'a> Pdp<'a> {
     /// A PDP with one root policy or policy set.
     pub fn new(root: &'a PolicyDocument) -> Self {
-        Pdp { roots: std::slice::from_ref(root), repository: &NO_REPOSITORY }
+        Pdp {
+            roots: std::slice::from_ref(root),
+            repository: &NO_REPOSITORY,
+        }
     }
 
     /// Several root policies, chosen by target as a policy repository would (conformance
     /// IID029/IID030): the one root whose target matches decides; two matching roots are
     /// Indeterminate; a root whose target cannot be evaluated is not selected.
     pub fn with_roots(roots: &'a [PolicyDocument]) -> Self {
-        Pdp { roots, repository: &NO_REPOSITORY }
+        Pdp {
+            roots,
+            repository: &NO_REPOSITORY,
+        }
     }
 
     pub fn repository(mut self, repository: &'a dyn PolicyRepository) -> Self {
@@ -134,11 +161,23 @@ impl<'a> Pdp<'a> {
     pub fn decide(&self, request: &Request, now: DateTime) -> Response {
         if request.combined_decision {
             // pdp.md §1.4: the reference engine refuses CombinedDecision with this text.
-            return Response { results: vec![DecisionResult::indeterminate(StatusCode::SyntaxError, "Multiple Decision Profile not implemented")] };
+            return Response {
+                results: vec![DecisionResult::indeterminate(
+                    StatusCode::SyntaxError,
+                    "Multiple Decision Profile not implemented",
+                )],
+            };
         }
         match request.individual_requests() {
-            Ok(requests) => Response { results: requests.iter().map(|r| self.decide_individual(r, now)).collect() },
-            Err(e) => Response { results: vec![DecisionResult::indeterminate(StatusCode::SyntaxError, e.0)] },
+            Ok(requests) => Response {
+                results: requests
+                    .iter()
+                    .map(|r| self.decide_individual(r, now))
+                    .collect(),
+            },
+            Err(e) => Response {
+                results: vec![DecisionResult::indeterminate(StatusCode::SyntaxError, e.0)],
+            },
         }
     }
 
@@ -153,22 +192,36 @@ impl<'a> Pdp<'a> {
             want_policy_ids: request.return_policy_id_list,
         };
         let outcome = match self.roots {
-            [] => Outcome::indeterminate(Dec::IndDP, EvalError::new(StatusCode::ProcessingError, "no policy to evaluate")),
+            [] => Outcome::indeterminate(
+                Dec::IndDP,
+                EvalError::new(StatusCode::ProcessingError, "no policy to evaluate"),
+            ),
             [root] => ctx.document(root),
             roots => ctx.select_root(roots),
         };
         let decision = outcome.dec.decision();
         let status = match (&outcome.status, decision) {
             (Some(e), Decision::Indeterminate) => e.status(),
-            (None, Decision::Indeterminate) => Status { code: StatusCode::ProcessingError, message: None },
+            (None, Decision::Indeterminate) => Status {
+                code: StatusCode::ProcessingError,
+                message: None,
+            },
             _ => Status::ok(),
         };
         let keep_obligations = matches!(decision, Decision::Permit | Decision::Deny);
         DecisionResult {
             decision,
             status,
-            obligations: if keep_obligations { outcome.obligations } else { Vec::new() },
-            advice: if keep_obligations { outcome.advice } else { Vec::new() },
+            obligations: if keep_obligations {
+                outcome.obligations
+            } else {
+                Vec::new()
+            },
+            advice: if keep_obligations {
+                outcome.advice
+            } else {
+                Vec::new()
+            },
             attributes: included_attributes(request),
             policy_identifiers: request.return_policy_id_list.then_some(outcome.policy_ids),
             deciding_rule: if keep_obligations { outcome.rule } else { None },
@@ -180,13 +233,23 @@ impl<'a> Pdp<'a> {
 pub(crate) fn included_attributes(request: &Request) -> Vec<Category> {
     let mut out: Vec<Category> = Vec::new();
     for c in &request.categories {
-        let attributes: Vec<_> = c.attributes.iter().filter(|a| a.include_in_result).cloned().collect();
+        let attributes: Vec<_> = c
+            .attributes
+            .iter()
+            .filter(|a| a.include_in_result)
+            .cloned()
+            .collect();
         if attributes.is_empty() {
             continue;
         }
         match out.iter_mut().find(|o| o.category == c.category) {
             Some(existing) => existing.attributes.extend(attributes),
-            None => out.push(Category { category: c.category.clone(), id: c.id.clone(), content: None, attributes }),
+            None => out.push(Category {
+                category: c.category.clone(),
+                id: c.id.clone(),
+                content: None,
+                attributes,
+            }),
         }
     }
     out
@@ -242,10 +305,24 @@ struct Outcome {
 
 impl Outcome {
     fn plain(dec: Dec) -> Self {
-        Outcome { dec, status: None, obligations: Vec::new(), advice: Vec::new(), rule: None, policy_ids: Vec::new() }
+        Outcome {
+            dec,
+            status: None,
+            obligations: Vec::new(),
+            advice: Vec::new(),
+            rule: None,
+            policy_ids: Vec::new(),
+        }
     }
     fn indeterminate(dec: Dec, error: EvalError) -> Self {
-        Outcome { dec, status: Some(error), obligations: Vec::new(), advice: Vec::new(), rule: None, policy_ids: Vec::new() }
+        Outcome {
+            dec,
+            status: Some(error),
+            obligations: Vec::new(),
+            advice: Vec::new(),
+            rule: None,
+            policy_ids: Vec::new(),
+        }
     }
 }
 
@@ -265,6 +342,47 @@ enum Child<'p> {
     PolicySetReference(&'p IdReference),
 }
 
+/// The children of a policy or policy set, produced on demand so evaluating a policy
+/// allocates no list of them.
+enum Children<'p> {
+    Rules(&'p Policy),
+    Policies(&'p PolicySet),
+}
+
+impl<'p> Children<'p> {
+    fn iter(&self) -> ChildIter<'p> {
+        match *self {
+            Children::Rules(policy) => ChildIter::Rules(policy, policy.rules.iter()),
+            Children::Policies(set) => ChildIter::Policies(set.children.iter()),
+        }
+    }
+
+    fn are_rules(&self) -> bool {
+        matches!(self, Children::Rules(_))
+    }
+}
+
+enum ChildIter<'p> {
+    Rules(&'p Policy, std::slice::Iter<'p, Rule>),
+    Policies(std::slice::Iter<'p, PolicySetChild>),
+}
+
+impl<'p> Iterator for ChildIter<'p> {
+    type Item = Child<'p>;
+
+    fn next(&mut self) -> Option<Child<'p>> {
+        match self {
+            ChildIter::Rules(policy, rules) => rules.next().map(|r| Child::Rule(r, policy)),
+            ChildIter::Policies(children) => children.next().map(|c| match c {
+                PolicySetChild::Policy(p) => Child::Policy(p),
+                PolicySetChild::PolicySet(s) => Child::PolicySet(s),
+                PolicySetChild::PolicyIdReference(r) => Child::PolicyReference(r),
+                PolicySetChild::PolicySetIdReference(r) => Child::PolicySetReference(r),
+            }),
+        }
+    }
+}
+
 struct Context<'r> {
     request: &'r Request,
     now: DateTime,
@@ -276,12 +394,20 @@ struct Context<'r> {
 fn missing(d: &AttributeDesignator) -> EvalError {
     EvalError::new(
         StatusCode::MissingAttribute,
-        format!("attribute {} of type {} in category {} is required but missing", d.attribute_id, d.data_type.short_name(), d.category),
+        format!(
+            "attribute {} of type {} in category {} is required but missing",
+            d.attribute_id,
+            d.data_type.short_name(),
+            d.category
+        ),
     )
 }
 
 fn selector_unsupported(s: &AttributeSelector) -> EvalError {
-    EvalError::new(StatusCode::ProcessingError, format!("AttributeSelector {} is not supported (no XPath)", s.path))
+    EvalError::new(
+        StatusCode::ProcessingError,
+        format!("AttributeSelector {} is not supported (no XPath)", s.path),
+    )
 }
 
 impl<'r> Context<'r> {
@@ -295,14 +421,19 @@ impl<'r> Context<'r> {
     // ----- attribute lookup -----
 
     /// Values of a designator in the request, by category, id, issuer and data type.
-    fn request_values<'s>(&'s self, d: &'s AttributeDesignator) -> impl Iterator<Item = &'r Value> + 's {
+    fn request_values<'s>(
+        &'s self,
+        d: &'s AttributeDesignator,
+    ) -> impl Iterator<Item = &'r Value> + 's {
         let request: &'r Request = self.request;
         request
             .categories
             .iter()
             .filter(move |c| c.category == d.category)
             .flat_map(|c| c.attributes.iter())
-            .filter(move |a| a.attribute_id == d.attribute_id && (d.issuer.is_none() || a.issuer == d.issuer))
+            .filter(move |a| {
+                a.attribute_id == d.attribute_id && (d.issuer.is_none() || a.issuer == d.issuer)
+            })
             .flat_map(|a| a.values.iter())
             .filter(move |v| v.is_of(&d.data_type))
     }
@@ -320,7 +451,10 @@ impl<'r> Context<'r> {
         }
     }
 
-    fn designator_bag<'x>(&'x self, d: &'x AttributeDesignator) -> Result<Vec<Cow<'x, Value>>, EvalError> {
+    fn designator_bag<'x>(
+        &'x self,
+        d: &'x AttributeDesignator,
+    ) -> Result<Vec<Cow<'x, Value>>, EvalError> {
         let bag: Vec<Cow<'x, Value>> = self.request_values(d).map(Cow::Borrowed).collect();
         if !bag.is_empty() {
             return Ok(bag);
@@ -392,7 +526,9 @@ impl<'r> Context<'r> {
     fn match_element(&self, m: &Match) -> TargetResult {
         let d = match &m.source {
             AttributeSource::Designator(d) => d,
-            AttributeSource::Selector(s) => return TargetResult::Indeterminate(selector_unsupported(s)),
+            AttributeSource::Selector(s) => {
+                return TargetResult::Indeterminate(selector_unsupported(s))
+            }
         };
         let mut error = None;
         let mut any = false;
@@ -428,7 +564,7 @@ impl<'r> Context<'r> {
         match &m.function {
             Function::Equal(t) if m.value.is_of(t) && v.is_of(t) => Ok(m.value.equals(v)),
             Function::StringEqualIgnoreCase => match (&m.value, v) {
-                (Value::String(a), Value::String(b)) => Ok(a.len() == b.len() && a.to_lowercase() == b.to_lowercase()),
+                (Value::String(a), Value::String(b)) => Ok(crate::value::equal_ignore_case(a, b)),
                 _ => self.match_generic(m, v),
             },
             _ => self.match_generic(m, v),
@@ -436,48 +572,87 @@ impl<'r> Context<'r> {
     }
 
     fn match_generic(&self, m: &Match, v: &Value) -> Result<bool, EvalError> {
-        let args = vec![Val::Atom(Cow::Borrowed(&m.value)), Val::Atom(Cow::Borrowed(v))];
+        let args = vec![
+            Val::Atom(Cow::Borrowed(&m.value)),
+            Val::Atom(Cow::Borrowed(v)),
+        ];
         match call(&m.function, args, m.regex.as_deref())? {
             Val::Atom(r) => match r.as_ref() {
                 Value::Boolean(b) => Ok(*b),
-                _ => Err(EvalError::new(StatusCode::ProcessingError, format!("MatchId {} does not return a boolean", m.match_id))),
+                _ => Err(EvalError::new(
+                    StatusCode::ProcessingError,
+                    format!("MatchId {} does not return a boolean", m.match_id),
+                )),
             },
-            Val::Bag(_) => Err(EvalError::new(StatusCode::ProcessingError, format!("MatchId {} does not return a boolean", m.match_id))),
+            Val::Bag(_) => Err(EvalError::new(
+                StatusCode::ProcessingError,
+                format!("MatchId {} does not return a boolean", m.match_id),
+            )),
         }
     }
 
     // ----- expressions -----
 
-    fn expression<'x>(&'x self, e: &'x Expression, variables: &'x [VariableDefinition], depth: usize) -> Result<Val<'x>, EvalError> {
+    fn expression<'x>(
+        &'x self,
+        e: &'x Expression,
+        variables: &'x [VariableDefinition],
+        depth: usize,
+    ) -> Result<Val<'x>, EvalError> {
         if depth > MAX_EXPRESSION_DEPTH {
-            return Err(EvalError::new(StatusCode::ProcessingError, "expression nesting too deep"));
+            return Err(EvalError::new(
+                StatusCode::ProcessingError,
+                "expression nesting too deep",
+            ));
         }
         match e {
             Expression::Value(v) => Ok(Val::Atom(Cow::Borrowed(v))),
-            Expression::Attribute(AttributeSource::Designator(d)) => Ok(Val::Bag(self.designator_bag(d)?)),
+            Expression::Attribute(AttributeSource::Designator(d)) => {
+                Ok(Val::Bag(self.designator_bag(d)?))
+            }
             Expression::Attribute(AttributeSource::Selector(s)) => Err(selector_unsupported(s)),
             Expression::VariableReference(i) => match variables.get(*i) {
                 Some(v) => self.expression(&v.expression, variables, depth + 1),
-                None => Err(EvalError::new(StatusCode::ProcessingError, "unknown variable")),
+                None => Err(EvalError::new(
+                    StatusCode::ProcessingError,
+                    "unknown variable",
+                )),
             },
-            Expression::Function(_) => {
-                Err(EvalError::new(StatusCode::ProcessingError, "a <Function> may only be the first argument of a higher-order function"))
-            }
+            Expression::Function(_) => Err(EvalError::new(
+                StatusCode::ProcessingError,
+                "a <Function> may only be the first argument of a higher-order function",
+            )),
             Expression::Apply(apply) => self.apply(apply, variables, depth),
         }
     }
 
-    fn boolean_expression(&self, e: &Expression, variables: &[VariableDefinition], depth: usize) -> Result<bool, EvalError> {
+    fn boolean_expression(
+        &self,
+        e: &Expression,
+        variables: &[VariableDefinition],
+        depth: usize,
+    ) -> Result<bool, EvalError> {
         match self.expression(e, variables, depth + 1)? {
             Val::Atom(v) => match v.as_ref() {
                 Value::Boolean(b) => Ok(*b),
-                other => Err(EvalError::new(StatusCode::ProcessingError, format!("expected a boolean, got {}", other.data_type().short_name()))),
+                other => Err(EvalError::new(
+                    StatusCode::ProcessingError,
+                    format!("expected a boolean, got {}", other.data_type().short_name()),
+                )),
             },
-            Val::Bag(_) => Err(EvalError::new(StatusCode::ProcessingError, "expected a boolean, got a bag")),
+            Val::Bag(_) => Err(EvalError::new(
+                StatusCode::ProcessingError,
+                "expected a boolean, got a bag",
+            )),
         }
     }
 
-    fn apply<'x>(&'x self, apply: &'x Apply, variables: &'x [VariableDefinition], depth: usize) -> Result<Val<'x>, EvalError> {
+    fn apply<'x>(
+        &'x self,
+        apply: &'x Apply,
+        variables: &'x [VariableDefinition],
+        depth: usize,
+    ) -> Result<Val<'x>, EvalError> {
         let f = &apply.function;
         let boolean = |b: bool| Ok(Val::Atom(Cow::Owned(Value::Boolean(b))));
         match f {
@@ -502,17 +677,33 @@ impl<'r> Context<'r> {
             }
             Function::NOf => {
                 let Some((first, rest)) = apply.arguments.split_first() else {
-                    return Err(EvalError::new(StatusCode::ProcessingError, "n-of needs arguments"));
+                    return Err(EvalError::new(
+                        StatusCode::ProcessingError,
+                        "n-of needs arguments",
+                    ));
                 };
                 let n = match self.expression(first, variables, depth + 1)? {
                     Val::Atom(v) => match v.as_ref() {
                         Value::Integer(n) => *n,
-                        _ => return Err(EvalError::new(StatusCode::ProcessingError, "n-of: the first argument must be an integer")),
+                        _ => {
+                            return Err(EvalError::new(
+                                StatusCode::ProcessingError,
+                                "n-of: the first argument must be an integer",
+                            ))
+                        }
                     },
-                    Val::Bag(_) => return Err(EvalError::new(StatusCode::ProcessingError, "n-of: the first argument must be an integer")),
+                    Val::Bag(_) => {
+                        return Err(EvalError::new(
+                            StatusCode::ProcessingError,
+                            "n-of: the first argument must be an integer",
+                        ))
+                    }
                 };
                 if n < 0 || n as usize > rest.len() {
-                    return Err(EvalError::new(StatusCode::ProcessingError, format!("n-of: {n} of {} arguments cannot hold", rest.len())));
+                    return Err(EvalError::new(
+                        StatusCode::ProcessingError,
+                        format!("n-of: {n} of {} arguments cannot hold", rest.len()),
+                    ));
                 }
                 let (mut trues, mut error) = (0i64, None);
                 for (i, a) in rest.iter().enumerate() {
@@ -540,14 +731,28 @@ impl<'r> Context<'r> {
                 }
             }
             _ if f.is_higher_order() => {
-                let Some((Expression::Function(inner), rest)) = apply.arguments.split_first() else {
-                    return Err(EvalError::new(StatusCode::ProcessingError, format!("{}: the first argument must be a <Function>", apply.function_id)));
+                let Some((Expression::Function(inner), rest)) = apply.arguments.split_first()
+                else {
+                    return Err(EvalError::new(
+                        StatusCode::ProcessingError,
+                        format!(
+                            "{}: the first argument must be a <Function>",
+                            apply.function_id
+                        ),
+                    ));
                 };
-                let args = rest.iter().map(|a| self.expression(a, variables, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+                let args = rest
+                    .iter()
+                    .map(|a| self.expression(a, variables, depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
                 call_higher_order(f, inner, args)
             }
             _ => {
-                let args = apply.arguments.iter().map(|a| self.expression(a, variables, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+                let args = apply
+                    .arguments
+                    .iter()
+                    .map(|a| self.expression(a, variables, depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
                 call(f, args, apply.regex.as_deref())
             }
         }
@@ -555,7 +760,12 @@ impl<'r> Context<'r> {
 
     // ----- obligations and advice -----
 
-    fn obligations(&self, expressions: &[ObligationExpression], effect: Effect, variables: &[VariableDefinition]) -> Result<Vec<Obligation>, EvalError> {
+    fn obligations(
+        &self,
+        expressions: &[ObligationExpression],
+        effect: Effect,
+        variables: &[VariableDefinition],
+    ) -> Result<Vec<Obligation>, EvalError> {
         let mut out = Vec::new();
         for o in expressions.iter().filter(|o| o.applies_to == effect) {
             let mut assignments = Vec::with_capacity(o.assignments.len());
@@ -565,17 +775,31 @@ impl<'r> Context<'r> {
                     Val::Bag(b) => b.into_iter().map(Cow::into_owned).collect(),
                 };
                 for value in values {
-                    assignments.push(AttributeAssignment { attribute_id: a.attribute_id.clone(), category: a.category.clone(), issuer: a.issuer.clone(), value });
+                    assignments.push(AttributeAssignment {
+                        attribute_id: a.attribute_id.clone(),
+                        category: a.category.clone(),
+                        issuer: a.issuer.clone(),
+                        value,
+                    });
                 }
             }
-            out.push(Obligation { id: o.id.clone(), assignments });
+            out.push(Obligation {
+                id: o.id.clone(),
+                assignments,
+            });
         }
         Ok(out)
     }
 
     /// Adds the obligations and advice of a rule, policy or policy set to an outcome whose
     /// decision is Permit or Deny; failing to evaluate them makes it Indeterminate (§7.18).
-    fn add_obligations(&self, outcome: &mut Outcome, obligations: &[ObligationExpression], advice: &[ObligationExpression], variables: &[VariableDefinition]) {
+    fn add_obligations(
+        &self,
+        outcome: &mut Outcome,
+        obligations: &[ObligationExpression],
+        advice: &[ObligationExpression],
+        variables: &[VariableDefinition],
+    ) {
         let effect = match outcome.dec {
             Dec::Permit => Effect::Permit,
             Dec::Deny => Effect::Deny,
@@ -584,7 +808,10 @@ impl<'r> Context<'r> {
         if obligations.is_empty() && advice.is_empty() {
             return;
         }
-        match (self.obligations(obligations, effect, variables), self.obligations(advice, effect, variables)) {
+        match (
+            self.obligations(obligations, effect, variables),
+            self.obligations(advice, effect, variables),
+        ) {
             (Ok(o), Ok(a)) => {
                 outcome.obligations.extend(o);
                 outcome.advice.extend(a);
@@ -598,10 +825,15 @@ impl<'r> Context<'r> {
     // ----- rules, policies, policy sets -----
 
     fn rule(&self, rule: &Rule, policy: &Policy) -> Outcome {
-        let rule_ref = || RuleRef { policy_id: policy.id.clone(), rule_id: rule.id.clone() };
+        let rule_ref = || RuleRef {
+            policy_id: policy.id.clone(),
+            rule_id: rule.id.clone(),
+        };
         match self.target(&rule.target) {
             TargetResult::NoMatch => return Outcome::plain(Dec::NotApplicable),
-            TargetResult::Indeterminate(e) => return Outcome::indeterminate(Dec::indeterminate_of(rule.effect), e),
+            TargetResult::Indeterminate(e) => {
+                return Outcome::indeterminate(Dec::indeterminate_of(rule.effect), e)
+            }
             TargetResult::Match => {}
         }
         if let Some(condition) = &rule.condition {
@@ -613,7 +845,12 @@ impl<'r> Context<'r> {
         }
         let mut outcome = Outcome::plain(Dec::of_effect(rule.effect));
         outcome.rule = Some(rule_ref());
-        self.add_obligations(&mut outcome, &rule.obligations, &rule.advice, &policy.variables);
+        self.add_obligations(
+            &mut outcome,
+            &rule.obligations,
+            &rule.advice,
+            &policy.variables,
+        );
         outcome
     }
 
@@ -622,9 +859,14 @@ impl<'r> Context<'r> {
         if let TargetResult::NoMatch = target {
             return Outcome::plain(Dec::NotApplicable);
         }
-        let children: Vec<Child<'_>> = policy.rules.iter().map(|r| Child::Rule(r, policy)).collect();
-        let mut outcome = self.combine(policy.rule_combining, &children);
-        self.finish(&mut outcome, target, &policy.obligations, &policy.advice, &policy.variables);
+        let mut outcome = self.combine(policy.rule_combining, &Children::Rules(policy));
+        self.finish(
+            &mut outcome,
+            target,
+            &policy.obligations,
+            &policy.advice,
+            &policy.variables,
+        );
         self.record(&mut outcome, false, &policy.id, &policy.version);
         outcome
     }
@@ -634,17 +876,7 @@ impl<'r> Context<'r> {
         if let TargetResult::NoMatch = target {
             return Outcome::plain(Dec::NotApplicable);
         }
-        let children: Vec<Child<'_>> = set
-            .children
-            .iter()
-            .map(|c| match c {
-                PolicySetChild::Policy(p) => Child::Policy(p),
-                PolicySetChild::PolicySet(s) => Child::PolicySet(s),
-                PolicySetChild::PolicyIdReference(r) => Child::PolicyReference(r),
-                PolicySetChild::PolicySetIdReference(r) => Child::PolicySetReference(r),
-            })
-            .collect();
-        let mut outcome = self.combine(set.policy_combining, &children);
+        let mut outcome = self.combine(set.policy_combining, &Children::Policies(set));
         self.finish(&mut outcome, target, &set.obligations, &set.advice, &[]);
         self.record(&mut outcome, true, &set.id, &set.version);
         outcome
@@ -652,7 +884,14 @@ impl<'r> Context<'r> {
 
     /// Applies the target result to the combined outcome (XACML 3.0 Table 7) and adds the
     /// element's own obligations and advice.
-    fn finish(&self, outcome: &mut Outcome, target: TargetResult, obligations: &[ObligationExpression], advice: &[ObligationExpression], variables: &[VariableDefinition]) {
+    fn finish(
+        &self,
+        outcome: &mut Outcome,
+        target: TargetResult,
+        obligations: &[ObligationExpression],
+        advice: &[ObligationExpression],
+        variables: &[VariableDefinition],
+    ) {
         if let TargetResult::Indeterminate(e) = target {
             let dec = match outcome.dec {
                 Dec::NotApplicable => Dec::NotApplicable,
@@ -660,7 +899,11 @@ impl<'r> Context<'r> {
                 Dec::Deny | Dec::IndD => Dec::IndD,
                 Dec::IndDP => Dec::IndDP,
             };
-            *outcome = if dec == Dec::NotApplicable { Outcome::plain(dec) } else { Outcome::indeterminate(dec, e) };
+            *outcome = if dec == Dec::NotApplicable {
+                Outcome::plain(dec)
+            } else {
+                Outcome::indeterminate(dec, e)
+            };
             return;
         }
         self.add_obligations(outcome, obligations, advice, variables);
@@ -669,7 +912,11 @@ impl<'r> Context<'r> {
     /// Notes a policy or policy set in the PolicyIdentifierList of an outcome it decided.
     fn record(&self, outcome: &mut Outcome, is_policy_set: bool, id: &str, version: &str) {
         if self.want_policy_ids && outcome.dec != Dec::NotApplicable {
-            outcome.policy_ids.push(PolicyIdentifier { is_policy_set, id: id.to_owned(), version: version.to_owned() });
+            outcome.policy_ids.push(PolicyIdentifier {
+                is_policy_set,
+                id: id.to_owned(),
+                version: version.to_owned(),
+            });
         }
     }
 
@@ -701,16 +948,32 @@ impl<'r> Context<'r> {
 
     fn resolve_policy(&self, r: &IdReference) -> Result<Arc<Policy>, EvalError> {
         if self.reference_depth >= MAX_REFERENCE_DEPTH {
-            return Err(EvalError::new(StatusCode::ProcessingError, "policy references nest too deeply (a cycle?)"));
+            return Err(EvalError::new(
+                StatusCode::ProcessingError,
+                "policy references nest too deeply (a cycle?)",
+            ));
         }
-        self.repository.find_policy(r).ok_or_else(|| EvalError::new(StatusCode::ProcessingError, format!("no policy {} in the repository", r.id)))
+        self.repository.find_policy(r).ok_or_else(|| {
+            EvalError::new(
+                StatusCode::ProcessingError,
+                format!("no policy {} in the repository", r.id),
+            )
+        })
     }
 
     fn resolve_policy_set(&self, r: &IdReference) -> Result<Arc<PolicySet>, EvalError> {
         if self.reference_depth >= MAX_REFERENCE_DEPTH {
-            return Err(EvalError::new(StatusCode::ProcessingError, "policy references nest too deeply (a cycle?)"));
+            return Err(EvalError::new(
+                StatusCode::ProcessingError,
+                "policy references nest too deeply (a cycle?)",
+            ));
         }
-        self.repository.find_policy_set(r).ok_or_else(|| EvalError::new(StatusCode::ProcessingError, format!("no policy set {} in the repository", r.id)))
+        self.repository.find_policy_set(r).ok_or_else(|| {
+            EvalError::new(
+                StatusCode::ProcessingError,
+                format!("no policy set {} in the repository", r.id),
+            )
+        })
     }
 
     /// Whether a child's target matches, for only-one-applicable.
@@ -739,7 +1002,13 @@ impl<'r> Context<'r> {
             };
             if let TargetResult::Match = self.target(target) {
                 if selected.is_some() {
-                    return Outcome::indeterminate(Dec::IndDP, EvalError::new(StatusCode::ProcessingError, "more than one root policy is applicable"));
+                    return Outcome::indeterminate(
+                        Dec::IndDP,
+                        EvalError::new(
+                            StatusCode::ProcessingError,
+                            "more than one root policy is applicable",
+                        ),
+                    );
                 }
                 selected = Some(root);
             }
@@ -750,17 +1019,23 @@ impl<'r> Context<'r> {
         }
     }
 
-    fn only_one_applicable(&mut self, children: &[Child<'_>]) -> Outcome {
+    fn only_one_applicable(&mut self, children: &Children<'_>) -> Outcome {
         let mut selected = None;
-        for child in children {
-            match self.applicability(*child) {
+        for child in children.iter() {
+            match self.applicability(child) {
                 TargetResult::NoMatch => {}
                 TargetResult::Indeterminate(e) => return Outcome::indeterminate(Dec::IndDP, e),
                 TargetResult::Match => {
                     if selected.is_some() {
-                        return Outcome::indeterminate(Dec::IndDP, EvalError::new(StatusCode::ProcessingError, "more than one policy is applicable"));
+                        return Outcome::indeterminate(
+                            Dec::IndDP,
+                            EvalError::new(
+                                StatusCode::ProcessingError,
+                                "more than one policy is applicable",
+                            ),
+                        );
                     }
-                    selected = Some(*child);
+                    selected = Some(child);
                 }
             }
         }
@@ -770,14 +1045,18 @@ impl<'r> Context<'r> {
         }
     }
 
-    fn combine(&mut self, algorithm: CombiningAlgorithm, children: &[Child<'_>]) -> Outcome {
+    fn combine(&mut self, algorithm: CombiningAlgorithm, children: &Children<'_>) -> Outcome {
         use CombiningAlgorithm as C;
         match algorithm {
             C::OnlyOneApplicable => self.only_one_applicable(children),
             C::DenyOverrides | C::OrderedDenyOverrides => self.overrides(children, Dec::Deny),
             C::PermitOverrides | C::OrderedPermitOverrides => self.overrides(children, Dec::Permit),
-            C::LegacyDenyOverrides | C::LegacyOrderedDenyOverrides => self.legacy_overrides(children, Dec::Deny),
-            C::LegacyPermitOverrides | C::LegacyOrderedPermitOverrides => self.legacy_overrides(children, Dec::Permit),
+            C::LegacyDenyOverrides | C::LegacyOrderedDenyOverrides => {
+                self.legacy_overrides(children, Dec::Deny)
+            }
+            C::LegacyPermitOverrides | C::LegacyOrderedPermitOverrides => {
+                self.legacy_overrides(children, Dec::Permit)
+            }
             C::DenyUnlessPermit => self.unless(children, Dec::Permit),
             C::PermitUnlessDeny => self.unless(children, Dec::Deny),
             C::FirstApplicable => self.first_applicable(children),
@@ -819,15 +1098,23 @@ impl<'r> Context<'r> {
     /// deny-overrides (winner = Deny) and permit-overrides (winner = Permit), XACML 3.0
     /// §C.2–C.5 with extended Indeterminates; the ordered variants behave the same because
     /// children are always evaluated in document order.
-    fn overrides(&mut self, children: &[Child<'_>], winner: Dec) -> Outcome {
-        let (loser, ind_w, ind_l) = if winner == Dec::Deny { (Dec::Permit, Dec::IndD, Dec::IndP) } else { (Dec::Deny, Dec::IndP, Dec::IndD) };
-        let mut outcomes = Vec::with_capacity(children.len());
-        for child in children {
-            let o = self.child(*child);
+    fn overrides(&mut self, children: &Children<'_>, winner: Dec) -> Outcome {
+        let (loser, ind_w, ind_l) = if winner == Dec::Deny {
+            (Dec::Permit, Dec::IndD, Dec::IndP)
+        } else {
+            (Dec::Deny, Dec::IndP, Dec::IndD)
+        };
+        // Only decided children are kept: a NotApplicable child contributes nothing, and
+        // most rules of a policy are NotApplicable to any one request.
+        let mut outcomes = Vec::new();
+        for child in children.iter() {
+            let o = self.child(child);
             if o.dec == winner {
                 return o;
             }
-            outcomes.push(o);
+            if o.dec != Dec::NotApplicable {
+                outcomes.push(o);
+            }
         }
         let has = |d: Dec| outcomes.iter().any(|o| o.dec == d);
         if has(Dec::IndDP) {
@@ -855,13 +1142,21 @@ impl<'r> Context<'r> {
     /// The XACML 1.0/1.1 overrides algorithms (§C.6–C.9): an Indeterminate child only
     /// counts toward the winner's side for rules; for policies, in deny-overrides any
     /// Indeterminate policy makes the result Deny.
-    fn legacy_overrides(&mut self, children: &[Child<'_>], winner: Dec) -> Outcome {
-        let loser = if winner == Dec::Deny { Dec::Permit } else { Dec::Deny };
-        let (ind_w, ind_l) = if winner == Dec::Deny { (Dec::IndD, Dec::IndP) } else { (Dec::IndP, Dec::IndD) };
-        let rules = matches!(children.first(), Some(Child::Rule(..)));
-        let mut outcomes = Vec::with_capacity(children.len());
-        for child in children {
-            let o = self.child(*child);
+    fn legacy_overrides(&mut self, children: &Children<'_>, winner: Dec) -> Outcome {
+        let loser = if winner == Dec::Deny {
+            Dec::Permit
+        } else {
+            Dec::Deny
+        };
+        let (ind_w, ind_l) = if winner == Dec::Deny {
+            (Dec::IndD, Dec::IndP)
+        } else {
+            (Dec::IndP, Dec::IndD)
+        };
+        let rules = children.are_rules();
+        let mut outcomes = Vec::new();
+        for child in children.iter() {
+            let o = self.child(child);
             if o.dec == winner {
                 return o;
             }
@@ -896,11 +1191,15 @@ impl<'r> Context<'r> {
     }
 
     /// deny-unless-permit (`wanted` = Permit) and permit-unless-deny (`wanted` = Deny).
-    fn unless(&mut self, children: &[Child<'_>], wanted: Dec) -> Outcome {
-        let other = if wanted == Dec::Permit { Dec::Deny } else { Dec::Permit };
-        let mut outcomes = Vec::with_capacity(children.len());
-        for child in children {
-            let o = self.child(*child);
+    fn unless(&mut self, children: &Children<'_>, wanted: Dec) -> Outcome {
+        let other = if wanted == Dec::Permit {
+            Dec::Deny
+        } else {
+            Dec::Permit
+        };
+        let mut outcomes = Vec::new();
+        for child in children.iter() {
+            let o = self.child(child);
             if o.dec == wanted {
                 return o;
             }
@@ -911,9 +1210,9 @@ impl<'r> Context<'r> {
         out
     }
 
-    fn first_applicable(&mut self, children: &[Child<'_>]) -> Outcome {
-        for child in children {
-            let o = self.child(*child);
+    fn first_applicable(&mut self, children: &Children<'_>) -> Outcome {
+        for child in children.iter() {
+            let o = self.child(child);
             if o.dec != Dec::NotApplicable {
                 return o;
             }

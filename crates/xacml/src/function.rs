@@ -59,11 +59,17 @@ pub enum Function {
     NOf,
     Not,
     /// dateTime ± dayTimeDuration.
-    DateTimeDayTime { subtract: bool },
+    DateTimeDayTime {
+        subtract: bool,
+    },
     /// dateTime ± yearMonthDuration.
-    DateTimeYearMonth { subtract: bool },
+    DateTimeYearMonth {
+        subtract: bool,
+    },
     /// date ± yearMonthDuration.
-    DateYearMonth { subtract: bool },
+    DateYearMonth {
+        subtract: bool,
+    },
     TimeInRange,
     OneAndOnly(DataType),
     BagSize(DataType),
@@ -96,8 +102,11 @@ pub enum Function {
     Unsupported(Box<str>),
 }
 
-const PREFIXES: [&str; 3] =
-    ["urn:oasis:names:tc:xacml:1.0:function:", "urn:oasis:names:tc:xacml:2.0:function:", "urn:oasis:names:tc:xacml:3.0:function:"];
+const PREFIXES: [&str; 3] = [
+    "urn:oasis:names:tc:xacml:1.0:function:",
+    "urn:oasis:names:tc:xacml:2.0:function:",
+    "urn:oasis:names:tc:xacml:3.0:function:",
+];
 
 /// Data types in the order to try as a prefix of a function name (longest first where one
 /// name starts another: `dateTime` before `date`).
@@ -170,12 +179,22 @@ impl Function {
             let t = DataType::from_short_name(from)?;
             return (t != DataType::String).then_some(F::ToString(t));
         }
-        let (type_name, op) = TYPE_NAMES
-            .iter()
-            .find_map(|t| name.strip_prefix(t).and_then(|rest| rest.strip_prefix('-')).map(|op| (*t, op)))?;
+        let (type_name, op) = TYPE_NAMES.iter().find_map(|t| {
+            name.strip_prefix(t)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .map(|op| (*t, op))
+        })?;
         let t = DataType::from_short_name(type_name)?;
         let numeric = matches!(t, DataType::Integer | DataType::Double);
-        let ordered = matches!(t, DataType::Integer | DataType::Double | DataType::String | DataType::Time | DataType::Date | DataType::DateTime);
+        let ordered = matches!(
+            t,
+            DataType::Integer
+                | DataType::Double
+                | DataType::String
+                | DataType::Time
+                | DataType::Date
+                | DataType::DateTime
+        );
         let textual = matches!(t, DataType::String | DataType::AnyUri);
         Some(match op {
             "equal" if !matches!(t, DataType::IpAddress | DataType::DnsName) => F::Equal(t),
@@ -210,7 +229,16 @@ impl Function {
 
     /// Whether the first argument of an Apply with this function is itself a function.
     pub(crate) fn is_higher_order(&self) -> bool {
-        matches!(self, Function::AnyOf | Function::AllOf | Function::AnyOfAny | Function::AllOfAny | Function::AnyOfAll | Function::AllOfAll | Function::Map)
+        matches!(
+            self,
+            Function::AnyOf
+                | Function::AllOf
+                | Function::AnyOfAny
+                | Function::AllOfAny
+                | Function::AnyOfAll
+                | Function::AllOfAll
+                | Function::Map
+        )
     }
 }
 
@@ -218,7 +246,12 @@ fn processing(message: impl Into<String>) -> EvalError {
     EvalError::new(StatusCode::ProcessingError, message)
 }
 
-fn atom<'v, 'a>(args: &'v [Val<'a>], i: usize, expected: &DataType, name: &str) -> Result<&'v Value, EvalError> {
+fn atom<'v, 'a>(
+    args: &'v [Val<'a>],
+    i: usize,
+    expected: &DataType,
+    name: &str,
+) -> Result<&'v Value, EvalError> {
     match args.get(i) {
         Some(Val::Atom(v)) if v.is_of(expected) => Ok(v),
         Some(Val::Atom(v)) => Err(processing(format!(
@@ -227,20 +260,36 @@ fn atom<'v, 'a>(args: &'v [Val<'a>], i: usize, expected: &DataType, name: &str) 
             v.data_type().short_name(),
             expected.short_name()
         ))),
-        Some(Val::Bag(_)) => Err(processing(format!("{name}: argument {} is a bag, expected a single {}", i + 1, expected.short_name()))),
+        Some(Val::Bag(_)) => Err(processing(format!(
+            "{name}: argument {} is a bag, expected a single {}",
+            i + 1,
+            expected.short_name()
+        ))),
         None => Err(processing(format!("{name}: missing argument {}", i + 1))),
     }
 }
 
-fn bag<'v, 'a>(args: &'v [Val<'a>], i: usize, expected: &DataType, name: &str) -> Result<&'v [Cow<'a, Value>], EvalError> {
+fn bag<'v, 'a>(
+    args: &'v [Val<'a>],
+    i: usize,
+    expected: &DataType,
+    name: &str,
+) -> Result<&'v [Cow<'a, Value>], EvalError> {
     match args.get(i) {
         Some(Val::Bag(values)) => {
             if let Some(bad) = values.iter().find(|v| !v.is_of(expected)) {
-                return Err(processing(format!("{name}: bag holds {}, expected {}", bad.data_type().short_name(), expected.short_name())));
+                return Err(processing(format!(
+                    "{name}: bag holds {}, expected {}",
+                    bad.data_type().short_name(),
+                    expected.short_name()
+                )));
             }
             Ok(values)
         }
-        Some(Val::Atom(_)) => Err(processing(format!("{name}: argument {} must be a bag", i + 1))),
+        Some(Val::Atom(_)) => Err(processing(format!(
+            "{name}: argument {} must be a bag",
+            i + 1
+        ))),
         None => Err(processing(format!("{name}: missing argument {}", i + 1))),
     }
 }
@@ -249,7 +298,10 @@ fn arity(args: &[Val<'_>], n: usize, name: &str) -> Result<(), EvalError> {
     if args.len() == n {
         Ok(())
     } else {
-        Err(processing(format!("{name} takes {n} arguments, got {}", args.len())))
+        Err(processing(format!(
+            "{name} takes {n} arguments, got {}",
+            args.len()
+        )))
     }
 }
 
@@ -296,7 +348,11 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, EvalError> {
 
 /// Applies a first-order function. `precompiled` is the regular expression of a literal
 /// pattern argument, compiled once at policy load.
-pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Option<&regex::Regex>) -> Result<Val<'a>, EvalError> {
+pub(crate) fn call<'a>(
+    function: &Function,
+    args: Vec<Val<'a>>,
+    precompiled: Option<&regex::Regex>,
+) -> Result<Val<'a>, EvalError> {
     use Function as F;
     let name = function_name(function);
     let name = name.as_ref();
@@ -308,8 +364,11 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
         }
         F::StringEqualIgnoreCase => {
             arity(&args, 2, name)?;
-            let (a, b) = (atom(&args, 0, &DataType::String, name)?, atom(&args, 1, &DataType::String, name)?);
-            boolean(text(a).to_lowercase() == text(b).to_lowercase())
+            let (a, b) = (
+                atom(&args, 0, &DataType::String, name)?,
+                atom(&args, 1, &DataType::String, name)?,
+            );
+            boolean(crate::value::equal_ignore_case(text(a), text(b)))
         }
         F::Compare(t, cmp) => {
             arity(&args, 2, name)?;
@@ -323,7 +382,9 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
                 (Value::DateTime(x), Value::DateTime(y)) => x.partial_cmp(y),
                 _ => None,
             };
-            let Some(ord) = ord else { return boolean(false) };
+            let Some(ord) = ord else {
+                return boolean(false);
+            };
             boolean(match cmp {
                 Comparison::GreaterThan => ord.is_gt(),
                 Comparison::GreaterThanOrEqual => ord.is_ge(),
@@ -346,14 +407,20 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
                     _ => 0,
                 };
                 for i in 1..args.len() {
-                    let Value::Integer(x) = *atom(&args, i, t, name)? else { continue };
+                    let Value::Integer(x) = *atom(&args, i, t, name)? else {
+                        continue;
+                    };
                     acc = match op {
                         Arithmetic::Add => acc.checked_add(x),
                         Arithmetic::Subtract => acc.checked_sub(x),
                         Arithmetic::Multiply => acc.checked_mul(x),
-                        Arithmetic::Divide if x == 0 => return Err(processing(format!("{name}: division by zero"))),
+                        Arithmetic::Divide if x == 0 => {
+                            return Err(processing(format!("{name}: division by zero")))
+                        }
                         Arithmetic::Divide => acc.checked_div(x),
-                        Arithmetic::Mod if x == 0 => return Err(processing(format!("{name}: division by zero"))),
+                        Arithmetic::Mod if x == 0 => {
+                            return Err(processing(format!("{name}: division by zero")))
+                        }
                         Arithmetic::Mod => acc.checked_rem(x),
                     }
                     .ok_or_else(|| processing(format!("{name}: integer overflow")))?;
@@ -365,12 +432,16 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
                     _ => 0.0,
                 };
                 for i in 1..args.len() {
-                    let Value::Double(x) = *atom(&args, i, t, name)? else { continue };
+                    let Value::Double(x) = *atom(&args, i, t, name)? else {
+                        continue;
+                    };
                     acc = match op {
                         Arithmetic::Add => acc + x,
                         Arithmetic::Subtract => acc - x,
                         Arithmetic::Multiply => acc * x,
-                        Arithmetic::Divide if x == 0.0 => return Err(processing(format!("{name}: division by zero"))),
+                        Arithmetic::Divide if x == 0.0 => {
+                            return Err(processing(format!("{name}: division by zero")))
+                        }
                         Arithmetic::Divide => acc / x,
                         Arithmetic::Mod => acc % x,
                     };
@@ -381,21 +452,33 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
         F::Abs(t) => {
             arity(&args, 1, name)?;
             match atom(&args, 0, t, name)? {
-                Value::Integer(i) => owned(Value::Integer(i.checked_abs().ok_or_else(|| processing(format!("{name}: integer overflow")))?)),
+                Value::Integer(i) => {
+                    owned(Value::Integer(i.checked_abs().ok_or_else(|| {
+                        processing(format!("{name}: integer overflow"))
+                    })?))
+                }
                 Value::Double(d) => owned(Value::Double(d.abs())),
                 _ => Err(processing(format!("{name}: expected a number"))),
             }
         }
         F::Round | F::Floor => {
             arity(&args, 1, name)?;
-            let Value::Double(d) = *atom(&args, 0, &DataType::Double, name)? else { return Err(processing(name.to_owned())) };
+            let Value::Double(d) = *atom(&args, 0, &DataType::Double, name)? else {
+                return Err(processing(name.to_owned()));
+            };
             // XPath fn:round rounds halves towards positive infinity.
-            owned(Value::Double(if *function == F::Round { (d + 0.5).floor() } else { d.floor() }))
+            owned(Value::Double(if *function == F::Round {
+                (d + 0.5).floor()
+            } else {
+                d.floor()
+            }))
         }
         F::StringNormalizeSpace => {
             arity(&args, 1, name)?;
             let s = text(atom(&args, 0, &DataType::String, name)?);
-            owned(Value::String(s.trim_matches(|c: char| c.is_ascii_whitespace()).into()))
+            owned(Value::String(
+                s.trim_matches(|c: char| c.is_ascii_whitespace()).into(),
+            ))
         }
         F::StringNormalizeToLowerCase => {
             arity(&args, 1, name)?;
@@ -404,66 +487,96 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
         }
         F::DoubleToInteger => {
             arity(&args, 1, name)?;
-            let Value::Double(d) = *atom(&args, 0, &DataType::Double, name)? else { return Err(processing(name.to_owned())) };
+            let Value::Double(d) = *atom(&args, 0, &DataType::Double, name)? else {
+                return Err(processing(name.to_owned()));
+            };
             let t = d.trunc();
             if !t.is_finite() || t < i64::MIN as f64 || t > i64::MAX as f64 {
-                return Err(processing(format!("{name}: {} does not fit an integer", format_double(d))));
+                return Err(processing(format!(
+                    "{name}: {} does not fit an integer",
+                    format_double(d)
+                )));
             }
             owned(Value::Integer(t as i64))
         }
         F::IntegerToDouble => {
             arity(&args, 1, name)?;
-            let Value::Integer(i) = *atom(&args, 0, &DataType::Integer, name)? else { return Err(processing(name.to_owned())) };
+            let Value::Integer(i) = *atom(&args, 0, &DataType::Integer, name)? else {
+                return Err(processing(name.to_owned()));
+            };
             owned(Value::Double(i as f64))
         }
         F::Not => {
             arity(&args, 1, name)?;
-            let Value::Boolean(b) = *atom(&args, 0, &DataType::Boolean, name)? else { return Err(processing(name.to_owned())) };
+            let Value::Boolean(b) = *atom(&args, 0, &DataType::Boolean, name)? else {
+                return Err(processing(name.to_owned()));
+            };
             boolean(!b)
         }
         F::DateTimeDayTime { subtract } => {
             arity(&args, 2, name)?;
-            let (Value::DateTime(a), Value::DayTimeDuration(d)) =
-                (atom(&args, 0, &DataType::DateTime, name)?, atom(&args, 1, &DataType::DayTimeDuration, name)?)
-            else {
+            let (Value::DateTime(a), Value::DayTimeDuration(d)) = (
+                atom(&args, 0, &DataType::DateTime, name)?,
+                atom(&args, 1, &DataType::DayTimeDuration, name)?,
+            ) else {
                 return Err(processing(name.to_owned()));
             };
-            owned(Value::DateTime(a.add_day_time(*d, *subtract).ok_or_else(|| processing(format!("{name}: out of range")))?))
+            owned(Value::DateTime(
+                a.add_day_time(*d, *subtract)
+                    .ok_or_else(|| processing(format!("{name}: out of range")))?,
+            ))
         }
         F::DateTimeYearMonth { subtract } => {
             arity(&args, 2, name)?;
-            let (Value::DateTime(a), Value::YearMonthDuration(d)) =
-                (atom(&args, 0, &DataType::DateTime, name)?, atom(&args, 1, &DataType::YearMonthDuration, name)?)
-            else {
+            let (Value::DateTime(a), Value::YearMonthDuration(d)) = (
+                atom(&args, 0, &DataType::DateTime, name)?,
+                atom(&args, 1, &DataType::YearMonthDuration, name)?,
+            ) else {
                 return Err(processing(name.to_owned()));
             };
-            owned(Value::DateTime(a.add_year_month(d.0, *subtract).ok_or_else(|| processing(format!("{name}: out of range")))?))
+            owned(Value::DateTime(
+                a.add_year_month(d.0, *subtract)
+                    .ok_or_else(|| processing(format!("{name}: out of range")))?,
+            ))
         }
         F::DateYearMonth { subtract } => {
             arity(&args, 2, name)?;
-            let (Value::Date(a), Value::YearMonthDuration(d)) =
-                (atom(&args, 0, &DataType::Date, name)?, atom(&args, 1, &DataType::YearMonthDuration, name)?)
-            else {
+            let (Value::Date(a), Value::YearMonthDuration(d)) = (
+                atom(&args, 0, &DataType::Date, name)?,
+                atom(&args, 1, &DataType::YearMonthDuration, name)?,
+            ) else {
                 return Err(processing(name.to_owned()));
             };
-            owned(Value::Date(a.add_year_month(d.0, *subtract).ok_or_else(|| processing(format!("{name}: out of range")))?))
+            owned(Value::Date(
+                a.add_year_month(d.0, *subtract)
+                    .ok_or_else(|| processing(format!("{name}: out of range")))?,
+            ))
         }
         F::TimeInRange => {
             arity(&args, 3, name)?;
-            let (Value::Time(t), Value::Time(lo), Value::Time(hi)) =
-                (atom(&args, 0, &DataType::Time, name)?, atom(&args, 1, &DataType::Time, name)?, atom(&args, 2, &DataType::Time, name)?)
-            else {
+            let (Value::Time(t), Value::Time(lo), Value::Time(hi)) = (
+                atom(&args, 0, &DataType::Time, name)?,
+                atom(&args, 1, &DataType::Time, name)?,
+                atom(&args, 2, &DataType::Time, name)?,
+            ) else {
                 return Err(processing(name.to_owned()));
             };
             let (t, lo, hi) = (t.utc_nanos(), lo.utc_nanos(), hi.utc_nanos());
             // A range whose end is before its start wraps past midnight.
-            boolean(if lo <= hi { lo <= t && t <= hi } else { t >= lo || t <= hi })
+            boolean(if lo <= hi {
+                lo <= t && t <= hi
+            } else {
+                t >= lo || t <= hi
+            })
         }
         F::OneAndOnly(t) => {
             arity(&args, 1, name)?;
             let values = bag(&args, 0, t, name)?;
             if values.len() != 1 {
-                return Err(processing(format!("{name}: the bag holds {} values, expected exactly one", values.len())));
+                return Err(processing(format!(
+                    "{name}: the bag holds {} values, expected exactly one",
+                    values.len()
+                )));
             }
             let mut args = args;
             match args.pop() {
@@ -488,7 +601,11 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
             for i in 0..args.len() {
                 atom(&args, i, t, name)?;
             }
-            Ok(Val::Bag(args.into_iter().filter_map(|a| if let Val::Atom(v) = a { Some(v) } else { None }).collect()))
+            Ok(Val::Bag(
+                args.into_iter()
+                    .filter_map(|a| if let Val::Atom(v) = a { Some(v) } else { None })
+                    .collect(),
+            ))
         }
         F::Intersection(t) => {
             arity(&args, 2, name)?;
@@ -508,7 +625,9 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
             for i in 0..args.len() {
                 bag(&args, i, t, name)?;
             }
-            let all = args.into_iter().flat_map(|a| if let Val::Bag(v) = a { v } else { Vec::new() });
+            let all = args
+                .into_iter()
+                .flat_map(|a| if let Val::Bag(v) = a { v } else { Vec::new() });
             Ok(Val::Bag(distinct(all)))
         }
         F::Subset(t) => {
@@ -533,15 +652,21 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
         }
         F::X500NameMatch => {
             arity(&args, 2, name)?;
-            let (Value::X500Name(a), Value::X500Name(b)) = (atom(&args, 0, &DataType::X500Name, name)?, atom(&args, 1, &DataType::X500Name, name)?)
-            else {
+            let (Value::X500Name(a), Value::X500Name(b)) = (
+                atom(&args, 0, &DataType::X500Name, name)?,
+                atom(&args, 1, &DataType::X500Name, name)?,
+            ) else {
                 return Err(processing(name.to_owned()));
             };
             // True when `a` equals the trailing RDNs of `b` (XACML §A.3.14).
             let (ra, rb) = (x500_rdns(a), x500_rdns(b));
             boolean(
                 ra.len() <= rb.len()
-                    && ra.iter().rev().zip(rb.iter().rev()).all(|(x, y)| x500_normal_rdn(x) == x500_normal_rdn(y)),
+                    && ra
+                        .iter()
+                        .rev()
+                        .zip(rb.iter().rev())
+                        .all(|(x, y)| x500_normal_rdn(x) == x500_normal_rdn(y)),
             )
         }
         F::Rfc822NameMatch => {
@@ -576,22 +701,33 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
         F::Substring(t) => {
             arity(&args, 3, name)?;
             let s = text(atom(&args, 0, t, name)?);
-            let (Value::Integer(begin), Value::Integer(end)) = (atom(&args, 1, &DataType::Integer, name)?, atom(&args, 2, &DataType::Integer, name)?)
-            else {
+            let (Value::Integer(begin), Value::Integer(end)) = (
+                atom(&args, 1, &DataType::Integer, name)?,
+                atom(&args, 2, &DataType::Integer, name)?,
+            ) else {
                 return Err(processing(name.to_owned()));
             };
             let len = s.chars().count() as i64;
             let end = if *end == -1 { len } else { *end };
             if *begin < 0 || *begin > len || end < *begin || end > len {
-                return Err(processing(format!("{name}: indexes {begin}..{end} are outside the string of length {len}")));
+                return Err(processing(format!(
+                    "{name}: indexes {begin}..{end} are outside the string of length {len}"
+                )));
             }
-            let sub: String = s.chars().skip(*begin as usize).take((end - begin) as usize).collect();
+            let sub: String = s
+                .chars()
+                .skip(*begin as usize)
+                .take((end - begin) as usize)
+                .collect();
             owned(Value::String(sub.into()))
         }
         F::FromString(t) => {
             arity(&args, 1, name)?;
             let s = text(atom(&args, 0, &DataType::String, name)?);
-            owned(Value::parse(t, s).map_err(|e| EvalError::new(StatusCode::SyntaxError, e.to_string()))?)
+            owned(
+                Value::parse(t, s)
+                    .map_err(|e| EvalError::new(StatusCode::SyntaxError, e.to_string()))?,
+            )
         }
         F::ToString(t) => {
             arity(&args, 1, name)?;
@@ -599,7 +735,9 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
         }
         F::Or | F::And | F::NOf => Err(processing(format!("{name} is evaluated lazily"))),
         F::AnyOf | F::AllOf | F::AnyOfAny | F::AllOfAny | F::AnyOfAll | F::AllOfAll | F::Map => {
-            Err(processing(format!("{name} needs a function as its first argument")))
+            Err(processing(format!(
+                "{name} needs a function as its first argument"
+            )))
         }
         F::Unsupported(id) => Err(processing(format!("function {id} is not supported"))),
     }
@@ -609,26 +747,38 @@ pub(crate) fn call<'a>(function: &Function, args: Vec<Val<'a>>, precompiled: Opt
 /// case-insensitively); a pattern starting with '.' matches any subdomain; otherwise the
 /// pattern is a domain that must equal the address's domain.
 fn rfc822_match(pattern: &str, address: &str) -> bool {
-    let Some((_, domain)) = address.split_once('@') else { return false };
+    let Some((_, domain)) = address.split_once('@') else {
+        return false;
+    };
     if pattern.contains('@') {
         rfc822_equal(pattern, address)
     } else if pattern.starts_with('.') {
-        domain.to_ascii_lowercase().ends_with(&pattern.to_ascii_lowercase())
+        domain
+            .to_ascii_lowercase()
+            .ends_with(&pattern.to_ascii_lowercase())
     } else {
         domain.eq_ignore_ascii_case(pattern)
     }
 }
 
 /// Applies a higher-order function (`any-of` …, `map`) whose function argument is `inner`.
-pub(crate) fn call_higher_order<'a>(function: &Function, inner: &Function, args: Vec<Val<'a>>) -> Result<Val<'a>, EvalError> {
+pub(crate) fn call_higher_order<'a>(
+    function: &Function,
+    inner: &Function,
+    args: Vec<Val<'a>>,
+) -> Result<Val<'a>, EvalError> {
     let name = function_name(function);
     let apply = |values: Vec<Val<'a>>| -> Result<bool, EvalError> {
         match call(inner, values, None)? {
             Val::Atom(v) => match v.as_ref() {
                 Value::Boolean(b) => Ok(*b),
-                _ => Err(processing(format!("{name}: the function must return a boolean"))),
+                _ => Err(processing(format!(
+                    "{name}: the function must return a boolean"
+                ))),
             },
-            Val::Bag(_) => Err(processing(format!("{name}: the function must return a boolean"))),
+            Val::Bag(_) => Err(processing(format!(
+                "{name}: the function must return a boolean"
+            ))),
         }
     };
     let as_bag = |v: &Val<'a>| -> Result<Vec<Cow<'a, Value>>, EvalError> {
@@ -646,11 +796,19 @@ pub(crate) fn call_higher_order<'a>(function: &Function, inner: &Function, args:
             // XACML 2.0 wrote any-of/all-of with the bag first for two arguments; keep both.
             let (bag_values, singles): (Vec<Cow<'a, Value>>, Vec<Val<'a>>) = match (last, firsts) {
                 (Val::Bag(b), _) => (b.clone(), firsts.to_vec()),
-                (Val::Atom(_), [Val::Bag(b)]) if *function != Function::Map => (b.clone(), vec![last.clone()]),
-                _ => return Err(processing(format!("{name}: the last argument must be a bag"))),
+                (Val::Atom(_), [Val::Bag(b)]) if *function != Function::Map => {
+                    (b.clone(), vec![last.clone()])
+                }
+                _ => {
+                    return Err(processing(format!(
+                        "{name}: the last argument must be a bag"
+                    )))
+                }
             };
             if firsts.iter().any(|a| matches!(a, Val::Bag(_))) && matches!(last, Val::Bag(_)) {
-                return Err(processing(format!("{name}: only one argument may be a bag")));
+                return Err(processing(format!(
+                    "{name}: only one argument may be a bag"
+                )));
             }
             if *function == Function::Map {
                 let mut out = Vec::with_capacity(bag_values.len());
@@ -659,7 +817,11 @@ pub(crate) fn call_higher_order<'a>(function: &Function, inner: &Function, args:
                     call_args.push(Val::Atom(v));
                     match call(inner, call_args, None)? {
                         Val::Atom(r) => out.push(r),
-                        Val::Bag(_) => return Err(processing(format!("{name}: the function must return a single value"))),
+                        Val::Bag(_) => {
+                            return Err(processing(format!(
+                                "{name}: the function must return a single value"
+                            )))
+                        }
                     }
                 }
                 return Ok(Val::Bag(out));
@@ -678,14 +840,23 @@ pub(crate) fn call_higher_order<'a>(function: &Function, inner: &Function, args:
         Function::AnyOfAny => {
             // Every combination of one value from each argument (a single value counts as a
             // bag of one); true when the function holds for any combination.
-            let lists: Vec<Vec<Cow<'a, Value>>> =
-                args.iter().map(|a| match a { Val::Bag(b) => b.clone(), Val::Atom(v) => vec![v.clone()] }).collect();
+            let lists: Vec<Vec<Cow<'a, Value>>> = args
+                .iter()
+                .map(|a| match a {
+                    Val::Bag(b) => b.clone(),
+                    Val::Atom(v) => vec![v.clone()],
+                })
+                .collect();
             let mut index = vec![0usize; lists.len()];
             if lists.iter().any(Vec::is_empty) {
                 return boolean(false);
             }
             loop {
-                let call_args = lists.iter().zip(&index).map(|(l, &i)| Val::Atom(l[i].clone())).collect();
+                let call_args = lists
+                    .iter()
+                    .zip(&index)
+                    .map(|(l, &i)| Val::Atom(l[i].clone()))
+                    .collect();
                 if apply(call_args)? {
                     return boolean(true);
                 }
@@ -708,7 +879,9 @@ pub(crate) fn call_higher_order<'a>(function: &Function, inner: &Function, args:
                 return Err(processing(format!("{name} takes a function and two bags")));
             }
             let (a, b) = (as_bag(&args[0])?, as_bag(&args[1])?);
-            let holds = |x: &Cow<'a, Value>, y: &Cow<'a, Value>| apply(vec![Val::Atom(x.clone()), Val::Atom(y.clone())]);
+            let holds = |x: &Cow<'a, Value>, y: &Cow<'a, Value>| {
+                apply(vec![Val::Atom(x.clone()), Val::Atom(y.clone())])
+            };
             let mut result = match function {
                 Function::AllOfAny => true,
                 Function::AnyOfAll => false,
@@ -810,21 +983,41 @@ mod tests {
 
     #[test]
     fn resolves_ids() {
-        assert_eq!(Function::from_id("urn:oasis:names:tc:xacml:1.0:function:dateTime-one-and-only"), Function::OneAndOnly(DataType::DateTime));
-        assert_eq!(Function::from_id("urn:oasis:names:tc:xacml:1.0:function:date-bag"), Function::Bag(DataType::Date));
+        assert_eq!(
+            Function::from_id("urn:oasis:names:tc:xacml:1.0:function:dateTime-one-and-only"),
+            Function::OneAndOnly(DataType::DateTime)
+        );
+        assert_eq!(
+            Function::from_id("urn:oasis:names:tc:xacml:1.0:function:date-bag"),
+            Function::Bag(DataType::Date)
+        );
         assert_eq!(
             Function::from_id("urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case"),
             Function::StringEqualIgnoreCase
         );
-        assert_eq!(Function::from_id("urn:oasis:names:tc:xacml:3.0:function:string-from-integer"), Function::ToString(DataType::Integer));
-        assert!(matches!(Function::from_id("urn:oasis:names:tc:xacml:1.0:function:boolean-add"), Function::Unsupported(_)));
-        assert!(matches!(Function::from_id("urn:example:f"), Function::Unsupported(_)));
+        assert_eq!(
+            Function::from_id("urn:oasis:names:tc:xacml:3.0:function:string-from-integer"),
+            Function::ToString(DataType::Integer)
+        );
+        assert!(matches!(
+            Function::from_id("urn:oasis:names:tc:xacml:1.0:function:boolean-add"),
+            Function::Unsupported(_)
+        ));
+        assert!(matches!(
+            Function::from_id("urn:example:f"),
+            Function::Unsupported(_)
+        ));
     }
 
     #[test]
     fn arithmetic_refuses_overflow_and_zero() {
         let add = Function::Arithmetic(DataType::Integer, Arithmetic::Add);
-        assert!(call(&add, vec![v(Value::Integer(i64::MAX)), v(Value::Integer(1))], None).is_err());
+        assert!(call(
+            &add,
+            vec![v(Value::Integer(i64::MAX)), v(Value::Integer(1))],
+            None
+        )
+        .is_err());
         let div = Function::Arithmetic(DataType::Integer, Arithmetic::Divide);
         assert!(call(&div, vec![v(Value::Integer(1)), v(Value::Integer(0))], None).is_err());
     }
@@ -836,7 +1029,12 @@ mod tests {
         assert!(!rfc822_match("Hibbert@medico.com", "hibbert@medico.com"));
         let m = call(
             &Function::X500NameMatch,
-            vec![v(Value::X500Name("O=Medico Corp,C=US".into())), v(Value::X500Name("cn=Julius Hibbert,ou=Office, o=Medico Corp, c=US".into()))],
+            vec![
+                v(Value::X500Name("O=Medico Corp,C=US".into())),
+                v(Value::X500Name(
+                    "cn=Julius Hibbert,ou=Office, o=Medico Corp, c=US".into(),
+                )),
+            ],
             None,
         );
         assert!(truth(m));
@@ -845,9 +1043,27 @@ mod tests {
     #[test]
     fn higher_order_any_of_any() {
         let eq = Function::Equal(DataType::String);
-        let bag = |xs: &[&str]| Val::Bag(xs.iter().map(|s| Cow::Owned(Value::String((*s).into()))).collect());
-        assert!(truth(call_higher_order(&Function::AnyOfAny, &eq, vec![bag(&["a", "b"]), bag(&["c", "b"])])));
-        assert!(!truth(call_higher_order(&Function::AllOfAll, &eq, vec![bag(&["a", "b"]), bag(&["b"])])));
-        assert!(truth(call_higher_order(&Function::AnyOf, &eq, vec![v(Value::String("b".into())), bag(&["a", "b"])])));
+        let bag = |xs: &[&str]| {
+            Val::Bag(
+                xs.iter()
+                    .map(|s| Cow::Owned(Value::String((*s).into())))
+                    .collect(),
+            )
+        };
+        assert!(truth(call_higher_order(
+            &Function::AnyOfAny,
+            &eq,
+            vec![bag(&["a", "b"]), bag(&["c", "b"])]
+        )));
+        assert!(!truth(call_higher_order(
+            &Function::AllOfAll,
+            &eq,
+            vec![bag(&["a", "b"]), bag(&["b"])]
+        )));
+        assert!(truth(call_higher_order(
+            &Function::AnyOf,
+            &eq,
+            vec![v(Value::String("b".into())), bag(&["a", "b"])]
+        )));
     }
 }

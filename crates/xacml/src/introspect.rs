@@ -8,7 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::policy::{AttributeSource, Policy, Rule, ACTION_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY};
+use crate::policy::{
+    AttributeSource, Policy, Rule, ACTION_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY,
+};
 
 pub const ALTINN_RESOURCE: &str = "urn:altinn:resource";
 pub const ALTINN_ORG: &str = "urn:altinn:org";
@@ -54,7 +56,10 @@ impl Right {
             parts.push(format!("{ALTINN_RESOURCE}:app_{}_{}", org.value, app.value));
         }
         for m in &self.resource {
-            if org.is_some() && app.is_some() && (m.attribute_id == ALTINN_ORG || m.attribute_id == ALTINN_APP) {
+            if org.is_some()
+                && app.is_some()
+                && (m.attribute_id == ALTINN_ORG || m.attribute_id == ALTINN_APP)
+            {
                 continue;
             }
             parts.push(m.urn());
@@ -66,15 +71,28 @@ impl Right {
     /// Whether one of the subjects is an "accessor" that can be delegated
     /// (registry-delegation-ui.md §1.4): roles, ER/CRA roles and access packages, plus service
     /// owners and app delegation subjects when asked for.
-    pub fn accessor_subjects(&self, include_service_owner: bool, include_app_rights: bool) -> Vec<&AttributeMatch> {
-        self.subjects.iter().flatten().filter(|m| is_accessor(m, include_service_owner, include_app_rights)).collect()
+    pub fn accessor_subjects(
+        &self,
+        include_service_owner: bool,
+        include_app_rights: bool,
+    ) -> Vec<&AttributeMatch> {
+        self.subjects
+            .iter()
+            .flatten()
+            .filter(|m| is_accessor(m, include_service_owner, include_app_rights))
+            .collect()
     }
 }
 
 fn is_accessor(m: &AttributeMatch, include_service_owner: bool, include_app_rights: bool) -> bool {
     let id = m.attribute_id.as_str();
-    matches!(id, "urn:altinn:rolecode" | "urn:altinn:external-role:ccr" | "urn:altinn:external-role:cra" | "urn:altinn:accesspackage")
-        || (include_service_owner && id == ALTINN_ORG)
+    matches!(
+        id,
+        "urn:altinn:rolecode"
+            | "urn:altinn:external-role:ccr"
+            | "urn:altinn:external-role:cra"
+            | "urn:altinn:accesspackage"
+    ) || (include_service_owner && id == ALTINN_ORG)
         || (include_app_rights && id.starts_with("urn:altinn:resource:delegation"))
 }
 
@@ -94,8 +112,15 @@ struct RuleShape {
 }
 
 fn rule_shape(rule: &Rule) -> Result<RuleShape, IntrospectError> {
-    let fail = |reason: String| IntrospectError { rule_id: rule.id.clone(), reason };
-    let mut shape = RuleShape { subjects: Vec::new(), actions: Vec::new(), resources: Vec::new() };
+    let fail = |reason: String| IntrospectError {
+        rule_id: rule.id.clone(),
+        reason,
+    };
+    let mut shape = RuleShape {
+        subjects: Vec::new(),
+        actions: Vec::new(),
+        resources: Vec::new(),
+    };
     let (mut subject_any_ofs, mut action_any_ofs, mut resource_any_ofs) = (0, 0, 0);
     for any_of in &rule.target.any_of {
         let mut category: Option<&str> = None;
@@ -109,9 +134,17 @@ fn rule_shape(rule: &Rule) -> Result<RuleShape, IntrospectError> {
                 match category {
                     None => category = Some(&d.category),
                     Some(c) if c == d.category => {}
-                    Some(c) => return Err(fail(format!("an AnyOf mixes categories {c} and {}", d.category))),
+                    Some(c) => {
+                        return Err(fail(format!(
+                            "an AnyOf mixes categories {c} and {}",
+                            d.category
+                        )))
+                    }
                 }
-                matches.push(AttributeMatch { attribute_id: d.attribute_id.clone(), value: m.value.lexical().into_owned() });
+                matches.push(AttributeMatch {
+                    attribute_id: d.attribute_id.clone(),
+                    value: m.value.lexical().into_owned(),
+                });
             }
             alternatives.push(matches);
         }
@@ -125,7 +158,9 @@ fn rule_shape(rule: &Rule) -> Result<RuleShape, IntrospectError> {
                 for matches in alternatives {
                     match matches.as_slice() {
                         [one] => shape.actions.push(one.value.clone()),
-                        _ => return Err(fail("an action AllOf must hold exactly one Match".into())),
+                        _ => {
+                            return Err(fail("an action AllOf must hold exactly one Match".into()))
+                        }
                     }
                 }
             }
@@ -136,7 +171,11 @@ fn rule_shape(rule: &Rule) -> Result<RuleShape, IntrospectError> {
                     shape.resources.push(matches);
                 }
             }
-            Some(other) => return Err(fail(format!("category {other} is not used in Altinn rules"))),
+            Some(other) => {
+                return Err(fail(format!(
+                    "category {other} is not used in Altinn rules"
+                )))
+            }
             None => {}
         }
     }
@@ -154,10 +193,17 @@ pub fn rights(policy: &Policy) -> Result<Vec<Right>, IntrospectError> {
         let shape = rule_shape(rule)?;
         for resource in &shape.resources {
             for action in &shape.actions {
-                let index = match out.iter().position(|r| &r.resource == resource && &r.action == action) {
+                let index = match out
+                    .iter()
+                    .position(|r| &r.resource == resource && &r.action == action)
+                {
                     Some(i) => i,
                     None => {
-                        out.push(Right { resource: resource.clone(), action: action.clone(), subjects: Vec::new() });
+                        out.push(Right {
+                            resource: resource.clone(),
+                            action: action.clone(),
+                            subjects: Vec::new(),
+                        });
                         out.len() - 1
                     }
                 };
@@ -177,10 +223,19 @@ pub fn rights(policy: &Policy) -> Result<Vec<Right>, IntrospectError> {
 pub fn subject_values(policy: &Policy) -> BTreeSet<AttributeMatch> {
     let mut out = BTreeSet::new();
     for rule in &policy.rules {
-        for m in rule.target.any_of.iter().flat_map(|a| a.all_of.iter()).flat_map(|a| a.matches.iter()) {
+        for m in rule
+            .target
+            .any_of
+            .iter()
+            .flat_map(|a| a.all_of.iter())
+            .flat_map(|a| a.matches.iter())
+        {
             if let AttributeSource::Designator(d) = &m.source {
                 if d.category == SUBJECT_CATEGORY {
-                    out.insert(AttributeMatch { attribute_id: d.attribute_id.clone(), value: m.value.lexical().to_lowercase() });
+                    out.insert(AttributeMatch {
+                        attribute_id: d.attribute_id.clone(),
+                        value: m.value.lexical().to_lowercase(),
+                    });
                 }
             }
         }
@@ -192,7 +247,10 @@ pub fn subject_values(policy: &Policy) -> BTreeSet<AttributeMatch> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BindingError {
     #[error("rule {rule_id} has no resource match for {resource_id}")]
-    RuleWithoutResource { rule_id: String, resource_id: String },
+    RuleWithoutResource {
+        rule_id: String,
+        resource_id: String,
+    },
     #[error("rule {rule_id} names another resource, {other}")]
     OtherResource { rule_id: String, other: String },
 }
@@ -202,13 +260,19 @@ pub enum BindingError {
 /// `urn:altinn:org` = org and `urn:altinn:app` = app in one AllOf also counts), and no rule
 /// names another registry resource.
 pub fn check_resource_binding(policy: &Policy, resource_id: &str) -> Result<(), BindingError> {
-    let app = resource_id.strip_prefix("app_").and_then(|rest| rest.split_once('_'));
+    let app = resource_id
+        .strip_prefix("app_")
+        .and_then(|rest| rest.split_once('_'));
     for rule in &policy.rules {
         let mut bound = false;
         for all_of in rule.target.any_of.iter().flat_map(|a| a.all_of.iter()) {
             let value_of = |id: &str| {
                 all_of.matches.iter().find_map(|m| match &m.source {
-                    AttributeSource::Designator(d) if d.category == RESOURCE_CATEGORY && d.attribute_id == id => Some(m.value.lexical()),
+                    AttributeSource::Designator(d)
+                        if d.category == RESOURCE_CATEGORY && d.attribute_id == id =>
+                    {
+                        Some(m.value.lexical())
+                    }
                     _ => None,
                 })
             };
@@ -217,20 +281,28 @@ pub fn check_resource_binding(policy: &Policy, resource_id: &str) -> Result<(), 
                     if d.category == RESOURCE_CATEGORY && d.attribute_id == ALTINN_RESOURCE {
                         let value = m.value.lexical();
                         if value != resource_id {
-                            return Err(BindingError::OtherResource { rule_id: rule.id.clone(), other: value.into_owned() });
+                            return Err(BindingError::OtherResource {
+                                rule_id: rule.id.clone(),
+                                other: value.into_owned(),
+                            });
                         }
                         bound = true;
                     }
                 }
             }
             if let Some((org, app)) = app {
-                if value_of(ALTINN_ORG).as_deref() == Some(org) && value_of(ALTINN_APP).as_deref() == Some(app) {
+                if value_of(ALTINN_ORG).as_deref() == Some(org)
+                    && value_of(ALTINN_APP).as_deref() == Some(app)
+                {
                     bound = true;
                 }
             }
         }
         if !bound {
-            return Err(BindingError::RuleWithoutResource { rule_id: rule.id.clone(), resource_id: resource_id.to_owned() });
+            return Err(BindingError::RuleWithoutResource {
+                rule_id: rule.id.clone(),
+                resource_id: resource_id.to_owned(),
+            });
         }
     }
     Ok(())
@@ -258,13 +330,44 @@ mod tests {
         )
     }
 
-    fn rule(id: &str, subjects: &[&str], resources: &[&[(&str, &str)]], actions: &[&str]) -> String {
-        let any_of = |all_ofs: Vec<String>| format!("<xacml:AnyOf>{}</xacml:AnyOf>", all_ofs.iter().map(|a| format!("<xacml:AllOf>{a}</xacml:AllOf>")).collect::<String>());
+    fn rule(
+        id: &str,
+        subjects: &[&str],
+        resources: &[&[(&str, &str)]],
+        actions: &[&str],
+    ) -> String {
+        let any_of = |all_ofs: Vec<String>| {
+            format!(
+                "<xacml:AnyOf>{}</xacml:AnyOf>",
+                all_ofs
+                    .iter()
+                    .map(|a| format!("<xacml:AllOf>{a}</xacml:AllOf>"))
+                    .collect::<String>()
+            )
+        };
         format!(
             r#"<xacml:Rule RuleId="{id}" Effect="Permit"><xacml:Target>{}{}{}</xacml:Target></xacml:Rule>"#,
-            any_of(subjects.iter().map(|s| m(SUBJECT_CATEGORY, "urn:altinn:rolecode", s)).collect()),
-            any_of(resources.iter().map(|r| r.iter().map(|(id, v)| m(RESOURCE_CATEGORY, id, v)).collect()).collect()),
-            any_of(actions.iter().map(|a| m(ACTION_CATEGORY, ACTION_ID, a)).collect()),
+            any_of(
+                subjects
+                    .iter()
+                    .map(|s| m(SUBJECT_CATEGORY, "urn:altinn:rolecode", s))
+                    .collect()
+            ),
+            any_of(
+                resources
+                    .iter()
+                    .map(|r| r
+                        .iter()
+                        .map(|(id, v)| m(RESOURCE_CATEGORY, id, v))
+                        .collect())
+                    .collect()
+            ),
+            any_of(
+                actions
+                    .iter()
+                    .map(|a| m(ACTION_CATEGORY, ACTION_ID, a))
+                    .collect()
+            ),
         )
     }
 
@@ -272,37 +375,81 @@ mod tests {
     fn flattens_rules_into_rights_and_merges_subjects() {
         let p = policy(&format!(
             "{}{}",
-            rule("r1", &["DAGL", "REGNA"], &[&[(ALTINN_RESOURCE, "ttd-res")]], &["read", "write"]),
-            rule("r2", &["MEDL"], &[&[(ALTINN_RESOURCE, "ttd-res")]], &["read"]),
+            rule(
+                "r1",
+                &["DAGL", "REGNA"],
+                &[&[(ALTINN_RESOURCE, "ttd-res")]],
+                &["read", "write"]
+            ),
+            rule(
+                "r2",
+                &["MEDL"],
+                &[&[(ALTINN_RESOURCE, "ttd-res")]],
+                &["read"]
+            ),
         ));
         let rights = rights(&p).unwrap();
         assert_eq!(rights.len(), 2);
         assert_eq!(rights[0].action, "read");
         assert_eq!(rights[0].subjects.len(), 3);
         assert_eq!(rights[1].subjects.len(), 2);
-        assert_eq!(rights[0].internal_key(), "urn:altinn:resource:ttd-res:urn:oasis:names:tc:xacml:1.0:action:action-id:read");
+        assert_eq!(
+            rights[0].internal_key(),
+            "urn:altinn:resource:ttd-res:urn:oasis:names:tc:xacml:1.0:action:action-id:read"
+        );
         assert_eq!(rights[0].accessor_subjects(false, false).len(), 3);
         let subjects = subject_values(&p);
-        assert!(subjects.contains(&AttributeMatch { attribute_id: "urn:altinn:rolecode".into(), value: "dagl".into() }));
+        assert!(subjects.contains(&AttributeMatch {
+            attribute_id: "urn:altinn:rolecode".into(),
+            value: "dagl".into()
+        }));
     }
 
     #[test]
     fn app_rights_use_the_app_resource_key() {
-        let p = policy(&rule("r1", &["DAGL"], &[&[(ALTINN_ORG, "skd"), (ALTINN_APP, "taxreport"), ("urn:altinn:task", "Task_1")]], &["read"]));
+        let p = policy(&rule(
+            "r1",
+            &["DAGL"],
+            &[&[
+                (ALTINN_ORG, "skd"),
+                (ALTINN_APP, "taxreport"),
+                ("urn:altinn:task", "Task_1"),
+            ]],
+            &["read"],
+        ));
         let rights = rights(&p).unwrap();
         assert_eq!(rights[0].internal_key(), "urn:altinn:resource:app_skd_taxreport:urn:altinn:task:Task_1:urn:oasis:names:tc:xacml:1.0:action:action-id:read");
         assert_eq!(check_resource_binding(&p, "app_skd_taxreport"), Ok(()));
-        assert!(matches!(check_resource_binding(&p, "app_skd_other"), Err(BindingError::RuleWithoutResource { .. })));
+        assert!(matches!(
+            check_resource_binding(&p, "app_skd_other"),
+            Err(BindingError::RuleWithoutResource { .. })
+        ));
     }
 
     #[test]
     fn binding_refuses_other_resources() {
         let p = policy(&format!(
             "{}{}",
-            rule("r1", &["DAGL"], &[&[(ALTINN_RESOURCE, "ttd-res")]], &["read"]),
-            rule("r2", &["DAGL"], &[&[(ALTINN_RESOURCE, "ttd-other")]], &["read"]),
+            rule(
+                "r1",
+                &["DAGL"],
+                &[&[(ALTINN_RESOURCE, "ttd-res")]],
+                &["read"]
+            ),
+            rule(
+                "r2",
+                &["DAGL"],
+                &[&[(ALTINN_RESOURCE, "ttd-other")]],
+                &["read"]
+            ),
         ));
-        assert_eq!(check_resource_binding(&p, "ttd-res"), Err(BindingError::OtherResource { rule_id: "r2".into(), other: "ttd-other".into() }));
+        assert_eq!(
+            check_resource_binding(&p, "ttd-res"),
+            Err(BindingError::OtherResource {
+                rule_id: "r2".into(),
+                other: "ttd-other".into()
+            })
+        );
     }
 
     #[test]

@@ -31,7 +31,8 @@ mod value;
 mod xml;
 
 pub use decision::{
-    AttributeAssignment, Decision, DecisionResult, EvalError, Obligation, PolicyIdentifier, Response, RuleRef, Status, StatusCode,
+    AttributeAssignment, Decision, DecisionResult, EvalError, Obligation, PolicyIdentifier,
+    Response, RuleRef, Status, StatusCode,
 };
 pub use error::ParseError;
 pub use eval::{NoRepository, Pdp, PolicyRepository, PolicyStore};
@@ -39,10 +40,13 @@ pub use function::Function;
 pub use parse_policy::{parse_policy, parse_policy_with_limits};
 pub use policy::{Policy, PolicyDocument, PolicySet};
 pub use request::{
-    parse_request_json, parse_request_json_with_limits, parse_request_xml, parse_request_xml_with_limits, Attribute, Category, Request,
-    RequestError, RequestFormat, RequestReference,
+    parse_request_json, parse_request_json_with_limits, parse_request_xml,
+    parse_request_xml_with_limits, Attribute, Category, Request, RequestError, RequestFormat,
+    RequestReference,
 };
-pub use response::{response_to_altinn_json, response_to_xml, result_to_altinn, AltinnResponse, AltinnResult};
-pub use temporal::{Date, DateTime, DayTimeDuration, Time, TemporalError, YearMonthDuration};
+pub use response::{
+    response_to_altinn_json, response_to_xml, result_to_altinn, AltinnResponse, AltinnResult,
+};
+pub use temporal::{Date, DateTime, DayTimeDuration, TemporalError, Time, YearMonthDuration};
 pub use value::{DataType, Value, ValueError};
 pub use xml::Limits;

@@ -28,19 +28,29 @@ pub fn parse_policy_with_limits(text: &str, limits: &Limits) -> Result<PolicyDoc
     match name(root) {
         "Policy" => Ok(PolicyDocument::Policy(Arc::new(policy(root)?))),
         "PolicySet" => Ok(PolicyDocument::PolicySet(Arc::new(policy_set(root)?))),
-        other => Err(ParseError::element(other, "expected <Policy> or <PolicySet> at the root")),
+        other => Err(ParseError::element(
+            other,
+            "expected <Policy> or <PolicySet> at the root",
+        )),
     }
 }
 
 fn unexpected(parent: Node<'_, '_>, child: Node<'_, '_>) -> ParseError {
-    ParseError::element(name(parent), format!("unexpected child element <{}>", name(child)))
+    ParseError::element(
+        name(parent),
+        format!("unexpected child element <{}>", name(child)),
+    )
 }
 
 fn description(node: Node<'_, '_>) -> Option<String> {
     Some(xml::text_content(node).trim().to_owned())
 }
 
-fn combining(node: Node<'_, '_>, attribute: &'static str, for_rules: bool) -> Result<CombiningAlgorithm, ParseError> {
+fn combining(
+    node: Node<'_, '_>,
+    attribute: &'static str,
+    for_rules: bool,
+) -> Result<CombiningAlgorithm, ParseError> {
     let id = required(node, attribute)?;
     CombiningAlgorithm::from_id(id, for_rules).ok_or_else(|| ParseError::InvalidAttribute {
         element: name(node).to_owned(),
@@ -61,7 +71,10 @@ fn policy(node: Node<'_, '_>) -> Result<Policy, ParseError> {
         let vid = required(child, "VariableId")?;
         let next = variable_ids.len();
         if variable_ids.insert(vid, next).is_some() {
-            return Err(ParseError::element("VariableDefinition", format!("VariableId {} is defined twice", truncate(vid, 100))));
+            return Err(ParseError::element(
+                "VariableDefinition",
+                format!("VariableId {} is defined twice", truncate(vid, 100)),
+            ));
         }
     }
     let mut p = Policy {
@@ -75,19 +88,27 @@ fn policy(node: Node<'_, '_>) -> Result<Policy, ParseError> {
         obligations: Vec::new(),
         advice: Vec::new(),
     };
-    let scope = Scope { variables: &variable_ids };
+    let scope = Scope {
+        variables: &variable_ids,
+    };
     for child in elements(node) {
         check_namespace(child)?;
         match name(child) {
             "Description" => p.description = description(child),
-            "PolicyIssuer" | "PolicyDefaults" | "CombinerParameters" | "RuleCombinerParameters" => {}
+            "PolicyIssuer" | "PolicyDefaults" | "CombinerParameters" | "RuleCombinerParameters" => {
+            }
             "Target" => p.target = target(child)?,
             "VariableDefinition" => {
                 let expression = single_expression(child, &scope)?;
-                p.variables.push(VariableDefinition { id: required(child, "VariableId")?.to_owned(), expression });
+                p.variables.push(VariableDefinition {
+                    id: required(child, "VariableId")?.to_owned(),
+                    expression,
+                });
             }
             "Rule" => p.rules.push(rule(child, &scope)?),
-            "ObligationExpressions" => p.obligations = obligation_expressions(child, &scope, false)?,
+            "ObligationExpressions" => {
+                p.obligations = obligation_expressions(child, &scope, false)?
+            }
             "AdviceExpressions" => p.advice = obligation_expressions(child, &scope, true)?,
             _ => return Err(unexpected(node, child)),
         }
@@ -106,9 +127,18 @@ fn check_variable_cycles(variables: &[VariableDefinition]) -> Result<(), ParseEr
         }
     }
     // state: 0 unvisited, 1 on the stack, 2 done
-    fn visit(i: usize, variables: &[VariableDefinition], state: &mut [u8]) -> Result<(), ParseError> {
+    fn visit(
+        i: usize,
+        variables: &[VariableDefinition],
+        state: &mut [u8],
+    ) -> Result<(), ParseError> {
         match state[i] {
-            1 => return Err(ParseError::element("VariableDefinition", format!("variable {} refers to itself", variables[i].id))),
+            1 => {
+                return Err(ParseError::element(
+                    "VariableDefinition",
+                    format!("variable {} refers to itself", variables[i].id),
+                ))
+            }
             2 => return Ok(()),
             _ => {}
         }
@@ -140,18 +170,34 @@ fn policy_set(node: Node<'_, '_>) -> Result<PolicySet, ParseError> {
         advice: Vec::new(),
     };
     let no_variables = HashMap::new();
-    let scope = Scope { variables: &no_variables };
+    let scope = Scope {
+        variables: &no_variables,
+    };
     for child in elements(node) {
         check_namespace(child)?;
         match name(child) {
             "Description" => s.description = description(child),
-            "PolicyIssuer" | "PolicySetDefaults" | "CombinerParameters" | "PolicyCombinerParameters" | "PolicySetCombinerParameters" => {}
+            "PolicyIssuer"
+            | "PolicySetDefaults"
+            | "CombinerParameters"
+            | "PolicyCombinerParameters"
+            | "PolicySetCombinerParameters" => {}
             "Target" => s.target = target(child)?,
-            "Policy" => s.children.push(PolicySetChild::Policy(Arc::new(policy(child)?))),
-            "PolicySet" => s.children.push(PolicySetChild::PolicySet(Arc::new(policy_set(child)?))),
-            "PolicyIdReference" => s.children.push(PolicySetChild::PolicyIdReference(id_reference(child)?)),
-            "PolicySetIdReference" => s.children.push(PolicySetChild::PolicySetIdReference(id_reference(child)?)),
-            "ObligationExpressions" => s.obligations = obligation_expressions(child, &scope, false)?,
+            "Policy" => s
+                .children
+                .push(PolicySetChild::Policy(Arc::new(policy(child)?))),
+            "PolicySet" => s
+                .children
+                .push(PolicySetChild::PolicySet(Arc::new(policy_set(child)?))),
+            "PolicyIdReference" => s
+                .children
+                .push(PolicySetChild::PolicyIdReference(id_reference(child)?)),
+            "PolicySetIdReference" => s
+                .children
+                .push(PolicySetChild::PolicySetIdReference(id_reference(child)?)),
+            "ObligationExpressions" => {
+                s.obligations = obligation_expressions(child, &scope, false)?
+            }
             "AdviceExpressions" => s.advice = obligation_expressions(child, &scope, true)?,
             _ => return Err(unexpected(node, child)),
         }
@@ -162,7 +208,10 @@ fn policy_set(node: Node<'_, '_>) -> Result<PolicySet, ParseError> {
 fn id_reference(node: Node<'_, '_>) -> Result<IdReference, ParseError> {
     let id = xml::text_content(node).trim().to_owned();
     if id.is_empty() {
-        return Err(ParseError::element(name(node), "the referenced id is empty"));
+        return Err(ParseError::element(
+            name(node),
+            "the referenced id is empty",
+        ));
     }
     Ok(IdReference {
         id,
@@ -179,7 +228,15 @@ struct Scope<'a> {
 fn rule(node: Node<'_, '_>, scope: &Scope<'_>) -> Result<Rule, ParseError> {
     let id = required(node, "RuleId")?.to_owned();
     let effect = effect(node, "Effect")?;
-    let mut r = Rule { id, effect, description: None, target: Target::default(), condition: None, obligations: Vec::new(), advice: Vec::new() };
+    let mut r = Rule {
+        id,
+        effect,
+        description: None,
+        target: Target::default(),
+        condition: None,
+        obligations: Vec::new(),
+        advice: Vec::new(),
+    };
     for child in elements(node) {
         check_namespace(child)?;
         match name(child) {
@@ -250,20 +307,37 @@ fn match_element(node: Node<'_, '_>) -> Result<Match, ParseError> {
         check_namespace(child)?;
         match name(child) {
             "AttributeValue" if value.is_none() => value = Some(attribute_value(child)?),
-            "AttributeDesignator" if source.is_none() => source = Some(AttributeSource::Designator(designator(child)?)),
-            "AttributeSelector" if source.is_none() => source = Some(AttributeSource::Selector(selector(child)?)),
+            "AttributeDesignator" if source.is_none() => {
+                source = Some(AttributeSource::Designator(designator(child)?))
+            }
+            "AttributeSelector" if source.is_none() => {
+                source = Some(AttributeSource::Selector(selector(child)?))
+            }
             _ => return Err(unexpected(node, child)),
         }
     }
     let value = value.ok_or_else(|| ParseError::element("Match", "needs an <AttributeValue>"))?;
-    let source = source.ok_or_else(|| ParseError::element("Match", "needs an <AttributeDesignator> or <AttributeSelector>"))?;
+    let source = source.ok_or_else(|| {
+        ParseError::element(
+            "Match",
+            "needs an <AttributeDesignator> or <AttributeSelector>",
+        )
+    })?;
     let regex = literal_regex(&function, &value);
-    Ok(Match { match_id, function, value, source, regex })
+    Ok(Match {
+        match_id,
+        function,
+        value,
+        source,
+        regex,
+    })
 }
 
 fn literal_regex(function: &Function, value: &Value) -> Option<Arc<regex::Regex>> {
     match (function, value) {
-        (Function::RegexpMatch(_), Value::String(pattern)) => compile_regex(pattern).ok().map(Arc::new),
+        (Function::RegexpMatch(_), Value::String(pattern)) => {
+            compile_regex(pattern).ok().map(Arc::new)
+        }
         _ => None,
     }
 }
@@ -271,9 +345,13 @@ fn literal_regex(function: &Function, value: &Value) -> Option<Arc<regex::Regex>
 fn attribute_value(node: Node<'_, '_>) -> Result<Value, ParseError> {
     let data_type = DataType::from_uri(required(node, "DataType")?);
     if elements(node).next().is_some() {
-        return Err(ParseError::element("AttributeValue", "structured content is not supported; expected text"));
+        return Err(ParseError::element(
+            "AttributeValue",
+            "structured content is not supported; expected text",
+        ));
     }
-    Value::parse(&data_type, &xml::text_content(node)).map_err(|e| ParseError::element("AttributeValue", e.to_string()))
+    Value::parse(&data_type, &xml::text_content(node))
+        .map_err(|e| ParseError::element("AttributeValue", e.to_string()))
 }
 
 fn must_be_present(node: Node<'_, '_>) -> Result<bool, ParseError> {
@@ -303,7 +381,9 @@ fn selector(node: Node<'_, '_>) -> Result<AttributeSelector, ParseError> {
 
 fn single_expression(node: Node<'_, '_>, scope: &Scope<'_>) -> Result<Expression, ParseError> {
     let mut children = elements(node).filter(|c| name(*c) != "Description");
-    let first = children.next().ok_or_else(|| ParseError::element(name(node), "needs an expression"))?;
+    let first = children
+        .next()
+        .ok_or_else(|| ParseError::element(name(node), "needs an expression"))?;
     if let Some(extra) = children.next() {
         return Err(unexpected(node, extra));
     }
@@ -314,17 +394,24 @@ fn expression(node: Node<'_, '_>, scope: &Scope<'_>) -> Result<Expression, Parse
     check_namespace(node)?;
     Ok(match name(node) {
         "AttributeValue" => Expression::Value(attribute_value(node)?),
-        "AttributeDesignator" => Expression::Attribute(AttributeSource::Designator(designator(node)?)),
+        "AttributeDesignator" => {
+            Expression::Attribute(AttributeSource::Designator(designator(node)?))
+        }
         "AttributeSelector" => Expression::Attribute(AttributeSource::Selector(selector(node)?)),
         "Function" => Expression::Function(Function::from_id(required(node, "FunctionId")?)),
         "VariableReference" => {
             let id = required(node, "VariableId")?;
-            let index = scope.variables.get(id).copied().ok_or_else(|| ParseError::InvalidAttribute {
-                element: "VariableReference".into(),
-                attribute: "VariableId",
-                value: truncate(id, 100).into_owned(),
-                reason: "no VariableDefinition with this id in the policy".into(),
-            })?;
+            let index =
+                scope
+                    .variables
+                    .get(id)
+                    .copied()
+                    .ok_or_else(|| ParseError::InvalidAttribute {
+                        element: "VariableReference".into(),
+                        attribute: "VariableId",
+                        value: truncate(id, 100).into_owned(),
+                        reason: "no VariableDefinition with this id in the policy".into(),
+                    })?;
             Expression::VariableReference(index)
         }
         "Apply" => {
@@ -341,15 +428,27 @@ fn expression(node: Node<'_, '_>, scope: &Scope<'_>) -> Result<Expression, Parse
                 Some(Expression::Value(v)) => literal_regex(&function, v),
                 _ => None,
             };
-            Expression::Apply(Box::new(Apply { function_id, function, arguments, regex }))
+            Expression::Apply(Box::new(Apply {
+                function_id,
+                function,
+                arguments,
+                regex,
+            }))
         }
         other => return Err(ParseError::element(other, "is not an expression")),
     })
 }
 
-fn obligation_expressions(node: Node<'_, '_>, scope: &Scope<'_>, advice: bool) -> Result<Vec<ObligationExpression>, ParseError> {
-    let (element, id_attribute, effect_attribute) =
-        if advice { ("AdviceExpression", "AdviceId", "AppliesTo") } else { ("ObligationExpression", "ObligationId", "FulfillOn") };
+fn obligation_expressions(
+    node: Node<'_, '_>,
+    scope: &Scope<'_>,
+    advice: bool,
+) -> Result<Vec<ObligationExpression>, ParseError> {
+    let (element, id_attribute, effect_attribute) = if advice {
+        ("AdviceExpression", "AdviceId", "AppliesTo")
+    } else {
+        ("ObligationExpression", "ObligationId", "FulfillOn")
+    };
     let mut out = Vec::new();
     for child in elements(node) {
         check_namespace(child)?;
@@ -369,7 +468,11 @@ fn obligation_expressions(node: Node<'_, '_>, scope: &Scope<'_>, advice: bool) -
                 expression: single_expression(a, scope)?,
             });
         }
-        out.push(ObligationExpression { id: required(child, id_attribute)?.to_owned(), applies_to: effect(child, effect_attribute)?, assignments });
+        out.push(ObligationExpression {
+            id: required(child, id_attribute)?.to_owned(),
+            applies_to: effect(child, effect_attribute)?,
+            assignments,
+        });
     }
     Ok(out)
 }
@@ -385,18 +488,36 @@ mod tests {
         let missing = format!(r#"<Policy xmlns="{NS}" PolicyId="p"><Target/></Policy>"#);
         assert_eq!(
             parse_policy(&missing).unwrap_err(),
-            ParseError::MissingAttribute { element: "Policy".into(), attribute: "RuleCombiningAlgId" }
+            ParseError::MissingAttribute {
+                element: "Policy".into(),
+                attribute: "RuleCombiningAlgId"
+            }
         );
-        let bad_alg = format!(r#"<Policy xmlns="{NS}" PolicyId="p" RuleCombiningAlgId="x"><Target/></Policy>"#);
-        assert!(matches!(parse_policy(&bad_alg).unwrap_err(), ParseError::InvalidAttribute { attribute: "RuleCombiningAlgId", .. }));
+        let bad_alg = format!(
+            r#"<Policy xmlns="{NS}" PolicyId="p" RuleCombiningAlgId="x"><Target/></Policy>"#
+        );
+        assert!(matches!(
+            parse_policy(&bad_alg).unwrap_err(),
+            ParseError::InvalidAttribute {
+                attribute: "RuleCombiningAlgId",
+                ..
+            }
+        ));
         let bad_value = format!(
             r#"<Policy xmlns="{NS}" PolicyId="p" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
             <Target/><Rule RuleId="r" Effect="Permit"><Condition><AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">x</AttributeValue></Condition></Rule></Policy>"#
         );
         let err = parse_policy(&bad_value).unwrap_err().to_string();
-        assert!(err.contains("AttributeValue") && err.contains("integer"), "{err}");
-        let wrong_ns = r#"<Policy xmlns="urn:oasis:names:tc:xacml:2.0:policy:schema:os" PolicyId="p"/>"#;
-        assert!(parse_policy(wrong_ns).unwrap_err().to_string().contains("namespace"));
+        assert!(
+            err.contains("AttributeValue") && err.contains("integer"),
+            "{err}"
+        );
+        let wrong_ns =
+            r#"<Policy xmlns="urn:oasis:names:tc:xacml:2.0:policy:schema:os" PolicyId="p"/>"#;
+        assert!(parse_policy(wrong_ns)
+            .unwrap_err()
+            .to_string()
+            .contains("namespace"));
     }
 
     #[test]
@@ -405,6 +526,9 @@ mod tests {
             r#"<Policy xmlns="{NS}" PolicyId="p" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
             <Target/><VariableDefinition VariableId="a"><VariableReference VariableId="a"/></VariableDefinition></Policy>"#
         );
-        assert!(parse_policy(&p).unwrap_err().to_string().contains("refers to itself"));
+        assert!(parse_policy(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("refers to itself"));
     }
 }

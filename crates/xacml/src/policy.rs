@@ -10,7 +10,8 @@ use crate::value::{DataType, Value};
 pub const SUBJECT_CATEGORY: &str = "urn:oasis:names:tc:xacml:1.0:subject-category:access-subject";
 pub const RESOURCE_CATEGORY: &str = "urn:oasis:names:tc:xacml:3.0:attribute-category:resource";
 pub const ACTION_CATEGORY: &str = "urn:oasis:names:tc:xacml:3.0:attribute-category:action";
-pub const ENVIRONMENT_CATEGORY: &str = "urn:oasis:names:tc:xacml:3.0:attribute-category:environment";
+pub const ENVIRONMENT_CATEGORY: &str =
+    "urn:oasis:names:tc:xacml:3.0:attribute-category:environment";
 
 /// A parsed policy document: a Policy or a PolicySet at the root.
 #[derive(Debug, Clone)]
@@ -217,7 +218,9 @@ impl CombiningAlgorithm {
     /// delegation policies that way (pdp.md §3, §4.1), and the algorithms behave alike.
     pub fn from_id(id: &str, for_rules: bool) -> Option<CombiningAlgorithm> {
         use CombiningAlgorithm as C;
-        let (version, name) = id.strip_prefix("urn:oasis:names:tc:xacml:")?.split_once(':')?;
+        let (version, name) = id
+            .strip_prefix("urn:oasis:names:tc:xacml:")?
+            .split_once(':')?;
         let name = match name.strip_prefix("policy-combining-algorithm:") {
             Some(policy_name) => policy_name,
             None if for_rules => name.strip_prefix("rule-combining-algorithm:")?,
@@ -247,16 +250,25 @@ impl Target {
     }
 
     pub(crate) fn designators(&self) -> impl Iterator<Item = &AttributeDesignator> {
-        self.any_of.iter().flat_map(|a| a.all_of.iter()).flat_map(|a| a.matches.iter()).filter_map(|m| match &m.source {
-            AttributeSource::Designator(d) => Some(d),
-            AttributeSource::Selector(_) => None,
-        })
+        self.any_of
+            .iter()
+            .flat_map(|a| a.all_of.iter())
+            .flat_map(|a| a.matches.iter())
+            .filter_map(|m| match &m.source {
+                AttributeSource::Designator(d) => Some(d),
+                AttributeSource::Selector(_) => None,
+            })
     }
 }
 
 impl Expression {
     /// Calls `visit` for every designator in this expression, variables included.
-    pub(crate) fn for_each_designator<'a>(&'a self, variables: &'a [VariableDefinition], visit: &mut dyn FnMut(&'a AttributeDesignator), depth: usize) {
+    pub(crate) fn for_each_designator<'a>(
+        &'a self,
+        variables: &'a [VariableDefinition],
+        visit: &mut dyn FnMut(&'a AttributeDesignator),
+        depth: usize,
+    ) {
         if depth > 64 {
             return;
         }
@@ -269,7 +281,8 @@ impl Expression {
             }
             Expression::VariableReference(i) => {
                 if let Some(v) = variables.get(*i) {
-                    v.expression.for_each_designator(variables, visit, depth + 1);
+                    v.expression
+                        .for_each_designator(variables, visit, depth + 1);
                 }
             }
             _ => {}
@@ -289,7 +302,11 @@ impl Policy {
                 c.for_each_designator(&self.variables, &mut |d| designators.push(d), 0);
             }
         }
-        designators.into_iter().filter(|d| d.category == category).map(|d| d.attribute_id.as_str()).collect()
+        designators
+            .into_iter()
+            .filter(|d| d.category == category)
+            .map(|d| d.attribute_id.as_str())
+            .collect()
     }
 
     /// The subject (access-subject) AttributeIds the policy refers to.

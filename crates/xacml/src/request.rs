@@ -14,7 +14,9 @@ use serde_json::Value as Json;
 use crate::error::ParseError;
 use crate::policy::{ACTION_CATEGORY, ENVIRONMENT_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY};
 use crate::value::{truncate, DataType, Value, ValueError};
-use crate::xml::{self, boolean_attribute, check_namespace, elements, name, required, Limits, XML_NS};
+use crate::xml::{
+    self, boolean_attribute, check_namespace, elements, name, required, Limits, XML_NS,
+};
 
 /// Which wire form a request came in; responses are written in the same form, and the two
 /// differ in how MultiRequests and repeated categories are read.
@@ -58,7 +60,11 @@ impl PartialEq for Attribute {
             && self.issuer == other.issuer
             && self.include_in_result == other.include_in_result
             && self.values.len() == other.values.len()
-            && self.values.iter().zip(&other.values).all(|(a, b)| a.equals(b))
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a.equals(b))
     }
 }
 
@@ -75,7 +81,13 @@ pub struct RequestError(pub String);
 impl Request {
     /// An empty XML-form request, for building requests in code.
     pub fn new() -> Request {
-        Request { format: RequestFormat::Xml, return_policy_id_list: false, combined_decision: false, categories: Vec::new(), multi_requests: Vec::new() }
+        Request {
+            format: RequestFormat::Xml,
+            return_policy_id_list: false,
+            combined_decision: false,
+            categories: Vec::new(),
+            multi_requests: Vec::new(),
+        }
     }
 
     /// Adds one value to the request, as enrichment by a context handler does: into the first
@@ -87,30 +99,59 @@ impl Request {
 
     /// Like [`Request::add_attribute`], but the value is echoed in the result when the
     /// attribute is new (`include_in_result`), as Altinn does for an enriched party id.
-    pub fn add_attribute_with(&mut self, category: &str, attribute_id: &str, value: Value, include_in_result: bool) {
+    pub fn add_attribute_with(
+        &mut self,
+        category: &str,
+        attribute_id: &str,
+        value: Value,
+        include_in_result: bool,
+    ) {
         let index = match self.categories.iter().position(|c| c.category == category) {
             Some(i) => i,
             None => {
-                self.categories.push(Category { category: category.to_owned(), id: None, content: None, attributes: Vec::new() });
+                self.categories.push(Category {
+                    category: category.to_owned(),
+                    id: None,
+                    content: None,
+                    attributes: Vec::new(),
+                });
                 self.categories.len() - 1
             }
         };
         let attributes = &mut self.categories[index].attributes;
-        match attributes.iter_mut().find(|a| a.attribute_id == attribute_id && a.issuer.is_none()) {
+        match attributes
+            .iter_mut()
+            .find(|a| a.attribute_id == attribute_id && a.issuer.is_none())
+        {
             Some(a) => a.values.push(value),
-            None => attributes.push(Attribute { attribute_id: attribute_id.to_owned(), issuer: None, include_in_result, values: vec![value] }),
+            None => attributes.push(Attribute {
+                attribute_id: attribute_id.to_owned(),
+                issuer: None,
+                include_in_result,
+                values: vec![value],
+            }),
         }
     }
 
     /// [`Request::add_attribute`] from a data type URI and lexical form.
-    pub fn add_attribute_text(&mut self, category: &str, attribute_id: &str, data_type: &str, text: &str) -> Result<(), ValueError> {
+    pub fn add_attribute_text(
+        &mut self,
+        category: &str,
+        attribute_id: &str,
+        data_type: &str,
+        text: &str,
+    ) -> Result<(), ValueError> {
         let value = Value::parse(&DataType::from_uri(data_type), text)?;
         self.add_attribute(category, attribute_id, value);
         Ok(())
     }
 
     /// All values of an attribute in a category, across repeated category elements.
-    pub fn values<'a>(&'a self, category: &'a str, attribute_id: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    pub fn values<'a>(
+        &'a self,
+        category: &'a str,
+        attribute_id: &'a str,
+    ) -> impl Iterator<Item = &'a Value> + 'a {
         self.categories
             .iter()
             .filter(move |c| c.category == category)
@@ -128,7 +169,11 @@ impl Request {
     }
 
     fn has_repeated_category(&self) -> bool {
-        self.categories.iter().enumerate().any(|(i, c)| self.categories[..i].iter().any(|d| d.category == c.category))
+        self.categories.iter().enumerate().any(|(i, c)| {
+            self.categories[..i]
+                .iter()
+                .any(|d| d.category == c.category)
+        })
     }
 
     /// The individual requests in reference order (pdp.md §1.2 for JSON; XACML Multiple
@@ -167,12 +212,20 @@ impl Request {
         }
         let total: usize = groups.iter().map(|(_, l)| l.len()).product();
         if total > 1024 {
-            return Err(RequestError(format!("the request expands to {total} individual requests; at most 1024 are allowed")));
+            return Err(RequestError(format!(
+                "the request expands to {total} individual requests; at most 1024 are allowed"
+            )));
         }
         let mut out = Vec::with_capacity(total);
         let mut index = vec![0usize; groups.len()];
         loop {
-            out.push(Cow::Owned(single(groups.iter().zip(&index).map(|((_, l), &i)| l[i].clone()).collect())));
+            out.push(Cow::Owned(single(
+                groups
+                    .iter()
+                    .zip(&index)
+                    .map(|((_, l), &i)| l[i].clone())
+                    .collect(),
+            )));
             let mut k = groups.len();
             loop {
                 if k == 0 {
@@ -188,14 +241,22 @@ impl Request {
         }
     }
 
-    fn referenced_categories_xml(&self, reference: &RequestReference) -> Result<Vec<Category>, RequestError> {
+    fn referenced_categories_xml(
+        &self,
+        reference: &RequestReference,
+    ) -> Result<Vec<Category>, RequestError> {
         let mut out = Vec::with_capacity(reference.reference_ids.len());
         for id in &reference.reference_ids {
             let category = self
                 .categories
                 .iter()
                 .find(|c| c.id.as_deref() == Some(id.as_str()))
-                .ok_or_else(|| RequestError(format!("RequestReference names {}, which no <Attributes> has as xml:id", truncate(id, 100))))?;
+                .ok_or_else(|| {
+                    RequestError(format!(
+                        "RequestReference names {}, which no <Attributes> has as xml:id",
+                        truncate(id, 100)
+                    ))
+                })?;
             out.push(category.clone());
         }
         Ok(out)
@@ -204,13 +265,27 @@ impl Request {
     /// Altinn's controller (pdp.md §1.2): subjects and actions with a listed Id, and resources
     /// with a listed Id held in a map sorted by Id; the generic `Category` list is ignored.
     fn referenced_categories_json(&self, reference: &RequestReference) -> Vec<Category> {
-        let listed = |c: &&Category| c.id.as_ref().is_some_and(|id| reference.reference_ids.contains(id));
+        let listed = |c: &&Category| {
+            c.id.as_ref()
+                .is_some_and(|id| reference.reference_ids.contains(id))
+        };
         let mut out: Vec<Category> = Vec::new();
         for wanted in [SUBJECT_CATEGORY, ACTION_CATEGORY] {
-            out.extend(self.categories.iter().filter(|c| c.category == wanted && c.id.is_some()).filter(listed).cloned());
+            out.extend(
+                self.categories
+                    .iter()
+                    .filter(|c| c.category == wanted && c.id.is_some())
+                    .filter(listed)
+                    .cloned(),
+            );
         }
         let mut resources: BTreeMap<&str, &Category> = BTreeMap::new();
-        for c in self.categories.iter().filter(|c| c.category == RESOURCE_CATEGORY).filter(listed) {
+        for c in self
+            .categories
+            .iter()
+            .filter(|c| c.category == RESOURCE_CATEGORY)
+            .filter(listed)
+        {
             if let Some(id) = c.id.as_deref() {
                 resources.entry(id).or_insert(c);
             }
@@ -236,7 +311,10 @@ pub fn parse_request_xml_with_limits(text: &str, limits: &Limits) -> Result<Requ
     let root = doc.root_element();
     check_namespace(root)?;
     if name(root) != "Request" {
-        return Err(ParseError::element(name(root), "expected <Request> at the root"));
+        return Err(ParseError::element(
+            name(root),
+            "expected <Request> at the root",
+        ));
     }
     let mut request = Request {
         format: RequestFormat::Xml,
@@ -254,19 +332,32 @@ pub fn parse_request_xml_with_limits(text: &str, limits: &Limits) -> Result<Requ
                 for reference in elements(child) {
                     check_namespace(reference)?;
                     if name(reference) != "RequestReference" {
-                        return Err(ParseError::element("MultiRequests", format!("unexpected child element <{}>", name(reference))));
+                        return Err(ParseError::element(
+                            "MultiRequests",
+                            format!("unexpected child element <{}>", name(reference)),
+                        ));
                     }
                     let mut ids = Vec::new();
                     for r in elements(reference) {
                         if name(r) != "AttributesReference" {
-                            return Err(ParseError::element("RequestReference", format!("unexpected child element <{}>", name(r))));
+                            return Err(ParseError::element(
+                                "RequestReference",
+                                format!("unexpected child element <{}>", name(r)),
+                            ));
                         }
                         ids.push(required(r, "ReferenceId")?.to_owned());
                     }
-                    request.multi_requests.push(RequestReference { reference_ids: ids });
+                    request
+                        .multi_requests
+                        .push(RequestReference { reference_ids: ids });
                 }
             }
-            other => return Err(ParseError::element("Request", format!("unexpected child element <{other}>"))),
+            other => {
+                return Err(ParseError::element(
+                    "Request",
+                    format!("unexpected child element <{other}>"),
+                ))
+            }
         }
     }
     Ok(request)
@@ -293,20 +384,37 @@ fn attributes_element(node: roxmltree::Node<'_, '_>) -> Result<Category, ParseEr
                 for v in elements(child) {
                     check_namespace(v)?;
                     if name(v) != "AttributeValue" {
-                        return Err(ParseError::element("Attribute", format!("unexpected child element <{}>", name(v))));
+                        return Err(ParseError::element(
+                            "Attribute",
+                            format!("unexpected child element <{}>", name(v)),
+                        ));
                     }
                     let data_type = DataType::from_uri(required(v, "DataType")?);
                     let value = Value::parse(&data_type, &xml::text_content(v)).map_err(|e| {
-                        ParseError::element("AttributeValue", format!("attribute {}: {e}", truncate(&attribute.attribute_id, 200)))
+                        ParseError::element(
+                            "AttributeValue",
+                            format!("attribute {}: {e}", truncate(&attribute.attribute_id, 200)),
+                        )
                     })?;
                     attribute.values.push(value);
                 }
                 if attribute.values.is_empty() {
-                    return Err(ParseError::element("Attribute", format!("{} has no <AttributeValue>", truncate(&attribute.attribute_id, 200))));
+                    return Err(ParseError::element(
+                        "Attribute",
+                        format!(
+                            "{} has no <AttributeValue>",
+                            truncate(&attribute.attribute_id, 200)
+                        ),
+                    ));
                 }
                 category.attributes.push(attribute);
             }
-            other => return Err(ParseError::element("Attributes", format!("unexpected child element <{other}>"))),
+            other => {
+                return Err(ParseError::element(
+                    "Attributes",
+                    format!("unexpected child element <{other}>"),
+                ))
+            }
         }
     }
     Ok(category)
@@ -319,11 +427,15 @@ pub fn parse_request_json(text: &str) -> Result<Request, ParseError> {
 
 pub fn parse_request_json_with_limits(text: &str, limits: &Limits) -> Result<Request, ParseError> {
     if text.len() > limits.max_document_bytes {
-        return Err(ParseError::TooLarge { size: text.len(), limit: limits.max_document_bytes });
+        return Err(ParseError::TooLarge {
+            size: text.len(),
+            limit: limits.max_document_bytes,
+        });
     }
     // serde_json refuses nesting deeper than 128 levels on its own, without recursing further.
     let root: Json = serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
-    let body = get(&root, "Request").ok_or_else(|| ParseError::Invalid("the JSON body has no \"Request\" object".into()))?;
+    let body = get(&root, "Request")
+        .ok_or_else(|| ParseError::Invalid("the JSON body has no \"Request\" object".into()))?;
     if !body.is_object() {
         return Err(ParseError::Invalid("\"Request\" must be an object".into()));
     }
@@ -335,23 +447,37 @@ pub fn parse_request_json_with_limits(text: &str, limits: &Limits) -> Result<Req
         categories: Vec::new(),
         multi_requests: Vec::new(),
     };
-    for (key, category) in
-        [("AccessSubject", Some(SUBJECT_CATEGORY)), ("Action", Some(ACTION_CATEGORY)), ("Resource", Some(RESOURCE_CATEGORY)), ("Environment", Some(ENVIRONMENT_CATEGORY)), ("Category", None)]
-    {
+    for (key, category) in [
+        ("AccessSubject", Some(SUBJECT_CATEGORY)),
+        ("Action", Some(ACTION_CATEGORY)),
+        ("Resource", Some(RESOURCE_CATEGORY)),
+        ("Environment", Some(ENVIRONMENT_CATEGORY)),
+        ("Category", None),
+    ] {
         let Some(list) = get(body, key) else { continue };
         for item in as_list(list) {
-            request.categories.push(json_category(item, key, category, limits)?);
+            request
+                .categories
+                .push(json_category(item, key, category, limits)?);
         }
     }
     if let Some(multi) = get(body, "MultiRequests") {
         if let Some(references) = get(multi, "RequestReference") {
             for reference in as_list(references) {
-                let ids = get(reference, "ReferenceId").map(as_list).unwrap_or_default();
+                let ids = get(reference, "ReferenceId")
+                    .map(as_list)
+                    .unwrap_or_default();
                 let ids = ids
                     .into_iter()
-                    .map(|id| id.as_str().map(str::to_owned).ok_or_else(|| ParseError::Invalid("ReferenceId entries must be strings".into())))
+                    .map(|id| {
+                        id.as_str().map(str::to_owned).ok_or_else(|| {
+                            ParseError::Invalid("ReferenceId entries must be strings".into())
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
-                request.multi_requests.push(RequestReference { reference_ids: ids });
+                request
+                    .multi_requests
+                    .push(RequestReference { reference_ids: ids });
             }
         }
     }
@@ -360,7 +486,12 @@ pub fn parse_request_json_with_limits(text: &str, limits: &Limits) -> Result<Req
 
 /// JSON object member by case-insensitive key (the profile's keys are case-insensitive).
 fn get<'a>(object: &'a Json, key: &str) -> Option<&'a Json> {
-    object.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v).filter(|v| !v.is_null())
+    object
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_null())
 }
 
 /// The profile allows a single object where an array is expected.
@@ -384,53 +515,96 @@ fn json_string(value: &Json, what: &str) -> Result<String, ParseError> {
 /// pdp.md §1.2: JSON requests can express only string, anyURI and integer.
 fn json_data_type(given: Option<&str>) -> Result<DataType, ParseError> {
     match given {
-        None | Some("string") | Some("http://www.w3.org/2001/XMLSchema#string") => Ok(DataType::String),
+        None | Some("string") | Some("http://www.w3.org/2001/XMLSchema#string") => {
+            Ok(DataType::String)
+        }
         Some("anyURI") | Some("http://www.w3.org/2001/XMLSchema#anyURI") => Ok(DataType::AnyUri),
         Some("http://www.w3.org/2001/XMLSchema#integer") => Ok(DataType::Integer),
-        Some(other) => Err(ParseError::Invalid(format!("Given data type; {}, is not supported.", truncate(other, 200)))),
+        Some(other) => Err(ParseError::Invalid(format!(
+            "Given data type; {}, is not supported.",
+            truncate(other, 200)
+        ))),
     }
 }
 
-fn json_category(item: &Json, key: &str, fixed: Option<&str>, limits: &Limits) -> Result<Category, ParseError> {
+fn json_category(
+    item: &Json,
+    key: &str,
+    fixed: Option<&str>,
+    limits: &Limits,
+) -> Result<Category, ParseError> {
     if !item.is_object() {
-        return Err(ParseError::Invalid(format!("each {key} entry must be an object")));
+        return Err(ParseError::Invalid(format!(
+            "each {key} entry must be an object"
+        )));
     }
     let category = match fixed {
         Some(c) => c.to_owned(),
-        None => json_string(get(item, "CategoryId").ok_or_else(|| ParseError::Invalid("a \"Category\" entry must set CategoryId".into()))?, "CategoryId")?,
+        None => json_string(
+            get(item, "CategoryId").ok_or_else(|| {
+                ParseError::Invalid("a \"Category\" entry must set CategoryId".into())
+            })?,
+            "CategoryId",
+        )?,
     };
     let mut out = Category {
         category,
         id: get(item, "Id").map(|v| json_string(v, "Id")).transpose()?,
-        content: get(item, "Content").map(|v| json_string(v, "Content")).transpose()?,
+        content: get(item, "Content")
+            .map(|v| json_string(v, "Content"))
+            .transpose()?,
         attributes: Vec::new(),
     };
     for attribute in get(item, "Attribute").map(as_list).unwrap_or_default() {
-        let attribute_id = json_string(get(attribute, "AttributeId").ok_or_else(|| ParseError::Invalid("an Attribute has no AttributeId".into()))?, "AttributeId")?;
+        let attribute_id = json_string(
+            get(attribute, "AttributeId")
+                .ok_or_else(|| ParseError::Invalid("an Attribute has no AttributeId".into()))?,
+            "AttributeId",
+        )?;
         let data_type = json_data_type(get(attribute, "DataType").and_then(Json::as_str))?;
-        let issuer = get(attribute, "Issuer").map(|v| json_string(v, "Issuer")).transpose()?;
+        let issuer = get(attribute, "Issuer")
+            .map(|v| json_string(v, "Issuer"))
+            .transpose()?;
         let include_in_result = match get(attribute, "IncludeInResult") {
             None => false,
             Some(Json::Bool(b)) => *b,
             Some(Json::String(s)) if s.eq_ignore_ascii_case("true") => true,
             Some(Json::String(s)) if s.eq_ignore_ascii_case("false") => false,
-            Some(_) => return Err(ParseError::Invalid("IncludeInResult must be true or false".into())),
+            Some(_) => {
+                return Err(ParseError::Invalid(
+                    "IncludeInResult must be true or false".into(),
+                ))
+            }
         };
         let mut values = Vec::new();
         for v in get(attribute, "Value").map(as_list).unwrap_or_default() {
             let text = json_string(v, "Value")?;
             if text.len() > limits.max_value_bytes {
-                return Err(ParseError::ValueTooLong { element: "Attribute".into(), limit: limits.max_value_bytes });
+                return Err(ParseError::ValueTooLong {
+                    element: "Attribute".into(),
+                    limit: limits.max_value_bytes,
+                });
             }
-            values.push(Value::parse(&data_type, &text).map_err(|e| ParseError::Invalid(format!("attribute {}: {e}", truncate(&attribute_id, 200))))?);
+            values.push(Value::parse(&data_type, &text).map_err(|e| {
+                ParseError::Invalid(format!("attribute {}: {e}", truncate(&attribute_id, 200)))
+            })?);
         }
         // A repeated AttributeId in one category becomes one attribute with a bag of values.
-        match out.attributes.iter_mut().find(|a| a.attribute_id == attribute_id && a.issuer == issuer) {
+        match out
+            .attributes
+            .iter_mut()
+            .find(|a| a.attribute_id == attribute_id && a.issuer == issuer)
+        {
             Some(existing) => {
                 existing.values.extend(values);
                 existing.include_in_result |= include_in_result;
             }
-            None => out.attributes.push(Attribute { attribute_id, issuer, include_in_result, values }),
+            None => out.attributes.push(Attribute {
+                attribute_id,
+                issuer,
+                include_in_result,
+                values,
+            }),
         }
     }
     Ok(out)
@@ -449,13 +623,20 @@ mod tests {
         .unwrap();
         assert_eq!(r.categories[0].attributes.len(), 1);
         assert_eq!(r.categories[0].attributes[0].values.len(), 2);
-        assert!(r.values(RESOURCE_CATEGORY, "urn:n").next().unwrap().equals(&Value::Integer(7)));
+        assert!(r
+            .values(RESOURCE_CATEGORY, "urn:n")
+            .next()
+            .unwrap()
+            .equals(&Value::Integer(7)));
     }
 
     #[test]
     fn json_refuses_other_data_types_with_altinn_text() {
         let err = parse_request_json(r#"{"Request":{"Action":[{"Attribute":[{"AttributeId":"a","Value":"1","DataType":"boolean"}]}]}}"#).unwrap_err();
-        assert_eq!(err.to_string(), "Given data type; boolean, is not supported.");
+        assert_eq!(
+            err.to_string(),
+            "Given data type; boolean, is not supported."
+        );
         let err = parse_request_json(r#"{"Request":{"Category":[{"Attribute":[]}]}}"#).unwrap_err();
         assert!(err.to_string().contains("CategoryId"));
     }
@@ -473,10 +654,19 @@ mod tests {
         let one = parse_request_json(&body(r#"{"ReferenceId":["s1","a1","r1"]}"#)).unwrap();
         assert!(!one.is_multiple());
         assert_eq!(one.individual_requests().unwrap().len(), 1);
-        let two = parse_request_json(&body(r#"{"ReferenceId":["s1","a1","r2"]},{"ReferenceId":["r1","s1","a1"]}"#)).unwrap();
+        let two = parse_request_json(&body(
+            r#"{"ReferenceId":["s1","a1","r2"]},{"ReferenceId":["r1","s1","a1"]}"#,
+        ))
+        .unwrap();
         let split = two.individual_requests().unwrap();
         assert_eq!(split.len(), 2);
-        let resource = |r: &Request| r.values(RESOURCE_CATEGORY, "urn:altinn:resource").next().unwrap().lexical().into_owned();
+        let resource = |r: &Request| {
+            r.values(RESOURCE_CATEGORY, "urn:altinn:resource")
+                .next()
+                .unwrap()
+                .lexical()
+                .into_owned()
+        };
         assert_eq!(resource(&split[0]), "b");
         assert_eq!(resource(&split[1]), "a");
         assert_eq!(split[1].categories.len(), 3);
@@ -485,11 +675,32 @@ mod tests {
     #[test]
     fn add_attribute_extends_or_creates() {
         let mut r = Request::new();
-        r.add_attribute(SUBJECT_CATEGORY, "urn:altinn:rolecode", Value::String("DAGL".into()));
-        r.add_attribute(SUBJECT_CATEGORY, "urn:altinn:rolecode", Value::String("REGNA".into()));
-        r.add_attribute_text(RESOURCE_CATEGORY, "urn:altinn:partyid", "http://www.w3.org/2001/XMLSchema#integer", "50005545").unwrap();
+        r.add_attribute(
+            SUBJECT_CATEGORY,
+            "urn:altinn:rolecode",
+            Value::String("DAGL".into()),
+        );
+        r.add_attribute(
+            SUBJECT_CATEGORY,
+            "urn:altinn:rolecode",
+            Value::String("REGNA".into()),
+        );
+        r.add_attribute_text(
+            RESOURCE_CATEGORY,
+            "urn:altinn:partyid",
+            "http://www.w3.org/2001/XMLSchema#integer",
+            "50005545",
+        )
+        .unwrap();
         assert_eq!(r.categories.len(), 2);
         assert_eq!(r.values(SUBJECT_CATEGORY, "urn:altinn:rolecode").count(), 2);
-        assert!(r.add_attribute_text(RESOURCE_CATEGORY, "x", "http://www.w3.org/2001/XMLSchema#integer", "x").is_err());
+        assert!(r
+            .add_attribute_text(
+                RESOURCE_CATEGORY,
+                "x",
+                "http://www.w3.org/2001/XMLSchema#integer",
+                "x"
+            )
+            .is_err());
     }
 }

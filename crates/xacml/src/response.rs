@@ -40,15 +40,31 @@ fn write_result(result: &DecisionResult, out: &mut String) {
         out.push_str("</StatusMessage>");
     }
     out.push_str("</Status>");
-    write_obligations(out, "Obligations", "Obligation", "ObligationId", &result.obligations);
-    write_obligations(out, "AssociatedAdvice", "Advice", "AdviceId", &result.advice);
+    write_obligations(
+        out,
+        "Obligations",
+        "Obligation",
+        "ObligationId",
+        &result.obligations,
+    );
+    write_obligations(
+        out,
+        "AssociatedAdvice",
+        "Advice",
+        "AdviceId",
+        &result.advice,
+    );
     for category in &result.attributes {
         write_category(out, category);
     }
     if let Some(ids) = &result.policy_identifiers {
         out.push_str("<PolicyIdentifierList>");
         for id in ids {
-            let element = if id.is_policy_set { "PolicySetIdReference" } else { "PolicyIdReference" };
+            let element = if id.is_policy_set {
+                "PolicySetIdReference"
+            } else {
+                "PolicyIdReference"
+            };
             out.push('<');
             out.push_str(element);
             attr(out, "Version", &id.version);
@@ -63,7 +79,13 @@ fn write_result(result: &DecisionResult, out: &mut String) {
     out.push_str("</Result>");
 }
 
-fn write_obligations(out: &mut String, list: &str, element: &str, id_attribute: &str, obligations: &[Obligation]) {
+fn write_obligations(
+    out: &mut String,
+    list: &str,
+    element: &str,
+    id_attribute: &str,
+    obligations: &[Obligation],
+) {
     if obligations.is_empty() {
         return;
     }
@@ -198,27 +220,31 @@ pub struct AltinnAttribute {
 /// written; Altinn writes them only when the decision is not Indeterminate and some rule
 /// matched the request's resource and action (see [`crate::altinn::echoes_attributes`]).
 pub fn result_to_altinn(result: &DecisionResult, echo: bool) -> AltinnResult {
-    let obligations = (result.decision == Decision::Permit && !result.obligations.is_empty()).then(|| {
-        result
-            .obligations
-            .iter()
-            .map(|o| AltinnObligation {
-                id: o.id.clone(),
-                attribute_assignment: o
-                    .assignments
-                    .iter()
-                    .map(|a| AltinnAssignment {
-                        attribute_id: a.attribute_id.clone(),
-                        value: a.value.lexical().into_owned(),
-                        category: a.category.clone(),
-                        data_type: a.value.data_type().uri().to_owned(),
-                        issuer: a.issuer.clone(),
-                    })
-                    .collect(),
-            })
-            .collect()
-    });
-    let category = (echo && result.decision != Decision::Indeterminate && !result.attributes.is_empty()).then(|| {
+    let obligations =
+        (result.decision == Decision::Permit && !result.obligations.is_empty()).then(|| {
+            result
+                .obligations
+                .iter()
+                .map(|o| AltinnObligation {
+                    id: o.id.clone(),
+                    attribute_assignment: o
+                        .assignments
+                        .iter()
+                        .map(|a| AltinnAssignment {
+                            attribute_id: a.attribute_id.clone(),
+                            value: a.value.lexical().into_owned(),
+                            category: a.category.clone(),
+                            data_type: a.value.data_type().uri().to_owned(),
+                            issuer: a.issuer.clone(),
+                        })
+                        .collect(),
+                })
+                .collect()
+        });
+    let category = (echo
+        && result.decision != Decision::Indeterminate
+        && !result.attributes.is_empty())
+    .then(|| {
         result
             .attributes
             .iter()
@@ -248,7 +274,10 @@ pub fn result_to_altinn(result: &DecisionResult, echo: bool) -> AltinnResult {
         status: AltinnStatus {
             status_message: result.status.message.clone(),
             status_details: None,
-            status_code: AltinnStatusCode { value: result.status.code.uri(), status_code: None },
+            status_code: AltinnStatusCode {
+                value: result.status.code.uri(),
+                status_code: None,
+            },
         },
         obligations,
         associate_advice: None,
@@ -260,7 +289,12 @@ pub fn result_to_altinn(result: &DecisionResult, echo: bool) -> AltinnResult {
 /// A whole Altinn JSON response, `{"response":[…]}`; `echo[i]` applies to result `i`.
 pub fn response_to_altinn_json(response: &Response, echo: &[bool]) -> String {
     let body = AltinnResponse {
-        response: response.results.iter().enumerate().map(|(i, r)| result_to_altinn(r, echo.get(i).copied().unwrap_or(false))).collect(),
+        response: response
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| result_to_altinn(r, echo.get(i).copied().unwrap_or(false)))
+            .collect(),
     };
     // Serialising plain structs of strings cannot fail.
     serde_json::to_string(&body).unwrap_or_default()

@@ -66,7 +66,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(text: &'a str) -> Self {
-        Cursor { bytes: text.as_bytes(), pos: 0 }
+        Cursor {
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
     }
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -86,7 +89,11 @@ impl<'a> Cursor<'a> {
             Err(TemporalError(why))
         }
     }
-    fn digits(&mut self, exact: Option<usize>, why: &'static str) -> Result<(i64, usize), TemporalError> {
+    fn digits(
+        &mut self,
+        exact: Option<usize>,
+        why: &'static str,
+    ) -> Result<(i64, usize), TemporalError> {
         let start = self.pos;
         let mut value: i64 = 0;
         while let Some(b @ b'0'..=b'9') = self.peek() {
@@ -152,7 +159,9 @@ fn parse_year(c: &mut Cursor<'_>) -> Result<i64, TemporalError> {
     let negative = c.eat(b'-');
     let (year, n) = c.digits(None, "year needs at least four digits")?;
     if n < 4 || (n > 4 && c.bytes[c.pos - n] == b'0') {
-        return Err(TemporalError("year needs at least four digits, without leading zeros beyond four"));
+        return Err(TemporalError(
+            "year needs at least four digits, without leading zeros beyond four",
+        ));
     }
     if year > MAX_YEAR {
         return Err(TemporalError("year out of range"));
@@ -218,7 +227,13 @@ fn write_year(f: &mut fmt::Formatter<'_>, year: i64) -> fmt::Result {
 fn write_time_of_day(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
     let secs = nanos / NANOS_PER_SECOND;
     let frac = nanos % NANOS_PER_SECOND;
-    write!(f, "{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
+    write!(
+        f,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )?;
     write_fraction(f, frac)
 }
 
@@ -248,12 +263,18 @@ impl DateTime {
         if !c.done() {
             return Err(TemporalError("unexpected characters after the dateTime"));
         }
-        Ok(DateTime { local: i128::from(days) * i128::from(NANOS_PER_DAY) + i128::from(nanos), zone })
+        Ok(DateTime {
+            local: i128::from(days) * i128::from(NANOS_PER_DAY) + i128::from(nanos),
+            zone,
+        })
     }
 
     /// From seconds since the Unix epoch (UTC) and a sub-second part; the PDP's clock.
     pub fn from_unix(seconds: i64, nanos: u32) -> Self {
-        DateTime { local: i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(nanos), zone: Some(0) }
+        DateTime {
+            local: i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(nanos),
+            zone: Some(0),
+        }
     }
 
     fn instant(&self) -> i128 {
@@ -267,29 +288,51 @@ impl DateTime {
     }
 
     pub fn date(&self) -> Date {
-        Date { days: self.split().0, zone: self.zone }
+        Date {
+            days: self.split().0,
+            zone: self.zone,
+        }
     }
 
     pub fn time(&self) -> Time {
-        Time { nanos: self.split().1, zone: self.zone }
+        Time {
+            nanos: self.split().1,
+            zone: self.zone,
+        }
     }
 
     pub fn add_day_time(&self, d: DayTimeDuration, negate: bool) -> Option<Self> {
         let delta = if negate { d.0.checked_neg()? } else { d.0 };
-        Some(DateTime { local: self.local.checked_add(delta)?, zone: self.zone })
+        Some(DateTime {
+            local: self.local.checked_add(delta)?,
+            zone: self.zone,
+        })
     }
 
     pub fn add_year_month(&self, months: i64, negate: bool) -> Option<Self> {
         let (day, nanos) = self.split();
-        let day = add_months_to_day(day, if negate { months.checked_neg()? } else { months })?;
-        Some(DateTime { local: i128::from(day) * i128::from(NANOS_PER_DAY) + i128::from(nanos), zone: self.zone })
+        let day = add_months_to_day(
+            day,
+            if negate {
+                months.checked_neg()?
+            } else {
+                months
+            },
+        )?;
+        Some(DateTime {
+            local: i128::from(day) * i128::from(NANOS_PER_DAY) + i128::from(nanos),
+            zone: self.zone,
+        })
     }
 }
 
 /// Adds months the XML Schema way: the day of month is kept, or pinned to the new month's last.
 fn add_months_to_day(days: i64, months: i64) -> Option<i64> {
     let (year, month, day) = civil_from_days(days);
-    let total = year.checked_mul(12)?.checked_add(i64::from(month) - 1)?.checked_add(months)?;
+    let total = year
+        .checked_mul(12)?
+        .checked_add(i64::from(month) - 1)?
+        .checked_add(months)?;
     let new_year = total.div_euclid(12);
     if new_year.abs() > MAX_YEAR {
         return None;
@@ -346,8 +389,18 @@ impl Date {
     }
 
     pub fn add_year_month(&self, months: i64, negate: bool) -> Option<Self> {
-        let days = add_months_to_day(self.days, if negate { months.checked_neg()? } else { months })?;
-        Some(Date { days, zone: self.zone })
+        let days = add_months_to_day(
+            self.days,
+            if negate {
+                months.checked_neg()?
+            } else {
+                months
+            },
+        )?;
+        Some(Date {
+            days,
+            zone: self.zone,
+        })
     }
 }
 
@@ -395,7 +448,8 @@ impl Time {
 
     /// Nanoseconds after midnight UTC, wrapped into one day.
     pub(crate) fn utc_nanos(&self) -> i64 {
-        (self.nanos - i64::from(self.zone.unwrap_or(0)) * 60 * NANOS_PER_SECOND).rem_euclid(NANOS_PER_DAY)
+        (self.nanos - i64::from(self.zone.unwrap_or(0)) * 60 * NANOS_PER_SECOND)
+            .rem_euclid(NANOS_PER_DAY)
     }
 }
 
@@ -457,7 +511,9 @@ impl DayTimeDuration {
                 any_time = true;
             }
             if !any_time {
-                return Err(TemporalError("'T' must be followed by hours, minutes or seconds"));
+                return Err(TemporalError(
+                    "'T' must be followed by hours, minutes or seconds",
+                ));
             }
             any = true;
         }
@@ -478,8 +534,14 @@ impl fmt::Display for DayTimeDuration {
         let nanos_per_second = i128::from(NANOS_PER_SECOND);
         let days = n / i128::from(NANOS_PER_DAY);
         let rest = n % i128::from(NANOS_PER_DAY);
-        let (h, m) = (rest / (3600 * nanos_per_second), rest / (60 * nanos_per_second) % 60);
-        let (s, frac) = (rest / nanos_per_second % 60, (rest % nanos_per_second) as i64);
+        let (h, m) = (
+            rest / (3600 * nanos_per_second),
+            rest / (60 * nanos_per_second) % 60,
+        );
+        let (s, frac) = (
+            rest / nanos_per_second % 60,
+            (rest % nanos_per_second) as i64,
+        );
         f.write_str("P")?;
         if days > 0 {
             write!(f, "{days}D")?;
@@ -545,7 +607,7 @@ impl fmt::Display for YearMonthDuration {
         if n >= 12 {
             write!(f, "{}Y", n / 12)?;
         }
-        if n % 12 != 0 || n == 0 {
+        if !n.is_multiple_of(12) || n == 0 {
             write!(f, "{}M", n % 12)?;
         }
         Ok(())
@@ -579,20 +641,32 @@ mod tests {
 
     #[test]
     fn month_arithmetic_pins_the_day() {
-        let d = Date::parse("2002-01-31").unwrap().add_year_month(1, false).unwrap();
+        let d = Date::parse("2002-01-31")
+            .unwrap()
+            .add_year_month(1, false)
+            .unwrap();
         assert_eq!(d.to_string(), "2002-02-28");
         let dt = DateTime::parse("2002-03-22T08:23:47-05:00").unwrap();
-        assert_eq!(dt.add_year_month(13, true).unwrap().to_string(), "2001-02-22T08:23:47-05:00");
+        assert_eq!(
+            dt.add_year_month(13, true).unwrap().to_string(),
+            "2001-02-22T08:23:47-05:00"
+        );
     }
 
     #[test]
     fn durations_parse_and_print() {
         let d = DayTimeDuration::parse("P5DT2H0M0S").unwrap();
         assert_eq!(d.to_string(), "P5DT2H");
-        assert_eq!(DayTimeDuration::parse("-PT1.5S").unwrap().to_string(), "-PT1.5S");
+        assert_eq!(
+            DayTimeDuration::parse("-PT1.5S").unwrap().to_string(),
+            "-PT1.5S"
+        );
         assert!(DayTimeDuration::parse("P1Y").is_err());
         assert!(DayTimeDuration::parse("PT").is_err());
-        assert_eq!(YearMonthDuration::parse("P1Y2M").unwrap(), YearMonthDuration(14));
+        assert_eq!(
+            YearMonthDuration::parse("P1Y2M").unwrap(),
+            YearMonthDuration(14)
+        );
         assert_eq!(YearMonthDuration(-14).to_string(), "-P1Y2M");
         assert!(YearMonthDuration::parse("P").is_err());
     }

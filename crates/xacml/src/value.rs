@@ -39,7 +39,13 @@ impl DataType {
     pub fn from_uri(uri: &str) -> DataType {
         if let Some(local) = uri.strip_prefix(XS) {
             if let Some(t) = DataType::from_short_name(local) {
-                if !matches!(t, DataType::Rfc822Name | DataType::X500Name | DataType::IpAddress | DataType::DnsName) {
+                if !matches!(
+                    t,
+                    DataType::Rfc822Name
+                        | DataType::X500Name
+                        | DataType::IpAddress
+                        | DataType::DnsName
+                ) {
                     return t;
                 }
             }
@@ -50,8 +56,12 @@ impl DataType {
             "urn:oasis:names:tc:xacml:2.0:data-type:ipAddress" => DataType::IpAddress,
             "urn:oasis:names:tc:xacml:2.0:data-type:dnsName" => DataType::DnsName,
             // XACML 1.x/2.0 named the durations after the XQuery working draft.
-            "http://www.w3.org/TR/2002/WD-xquery-operators-20020816#dayTimeDuration" => DataType::DayTimeDuration,
-            "http://www.w3.org/TR/2002/WD-xquery-operators-20020816#yearMonthDuration" => DataType::YearMonthDuration,
+            "http://www.w3.org/TR/2002/WD-xquery-operators-20020816#dayTimeDuration" => {
+                DataType::DayTimeDuration
+            }
+            "http://www.w3.org/TR/2002/WD-xquery-operators-20020816#yearMonthDuration" => {
+                DataType::YearMonthDuration
+            }
             other => DataType::Other(other.into()),
         }
     }
@@ -135,7 +145,10 @@ pub enum Value {
     IpAddress(Box<str>),
     DnsName(Box<str>),
     /// A value of a data type this engine does not interpret; equal only to the same text.
-    Other { data_type: Box<str>, text: Box<str> },
+    Other {
+        data_type: Box<str>,
+        text: Box<str>,
+    },
 }
 
 /// A lexical form that does not fit its data type.
@@ -164,26 +177,40 @@ impl Value {
                 "false" | "0" => Value::Boolean(false),
                 _ => return Err(fail("expected true or false")),
             },
-            DataType::Integer => Value::Integer(parse_integer(trimmed).ok_or_else(|| fail("expected an integer that fits in 64 bits"))?),
-            DataType::Double => Value::Double(parse_double(trimmed).ok_or_else(|| fail("expected a double"))?),
+            DataType::Integer => Value::Integer(
+                parse_integer(trimmed)
+                    .ok_or_else(|| fail("expected an integer that fits in 64 bits"))?,
+            ),
+            DataType::Double => {
+                Value::Double(parse_double(trimmed).ok_or_else(|| fail("expected a double"))?)
+            }
             DataType::Time => Value::Time(Time::parse(trimmed).map_err(|e| fail(e.0))?),
             DataType::Date => Value::Date(Date::parse(trimmed).map_err(|e| fail(e.0))?),
             DataType::DateTime => Value::DateTime(DateTime::parse(trimmed).map_err(|e| fail(e.0))?),
-            DataType::DayTimeDuration => Value::DayTimeDuration(DayTimeDuration::parse(trimmed).map_err(|e| fail(e.0))?),
+            DataType::DayTimeDuration => {
+                Value::DayTimeDuration(DayTimeDuration::parse(trimmed).map_err(|e| fail(e.0))?)
+            }
             DataType::YearMonthDuration => {
                 Value::YearMonthDuration(YearMonthDuration::parse(trimmed).map_err(|e| fail(e.0))?)
             }
             DataType::AnyUri => Value::AnyUri(trimmed.into()),
-            DataType::HexBinary => Value::HexBinary(parse_hex(trimmed).ok_or_else(|| fail("expected an even number of hex digits"))?),
+            DataType::HexBinary => Value::HexBinary(
+                parse_hex(trimmed).ok_or_else(|| fail("expected an even number of hex digits"))?,
+            ),
             DataType::Base64Binary => {
-                let compact: String = trimmed.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                let compact: String = trimmed
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(compact.as_bytes())
                     .map_err(|_| fail("expected base64"))?;
                 Value::Base64Binary(bytes.into())
             }
             DataType::Rfc822Name => {
-                let (local, domain) = trimmed.split_once('@').ok_or_else(|| fail("expected local-part@domain"))?;
+                let (local, domain) = trimmed
+                    .split_once('@')
+                    .ok_or_else(|| fail("expected local-part@domain"))?;
                 if local.is_empty() || domain.is_empty() || domain.contains('@') {
                     return Err(fail("expected local-part@domain"));
                 }
@@ -197,7 +224,10 @@ impl Value {
             }
             DataType::IpAddress => Value::IpAddress(trimmed.into()),
             DataType::DnsName => Value::DnsName(trimmed.into()),
-            DataType::Other(uri) => Value::Other { data_type: uri.clone(), text: text.into() },
+            DataType::Other(uri) => Value::Other {
+                data_type: uri.clone(),
+                text: text.into(),
+            },
         })
     }
 
@@ -252,7 +282,16 @@ impl Value {
             (Value::X500Name(a), Value::X500Name(b)) => x500_equal(a, b),
             (Value::IpAddress(a), Value::IpAddress(b)) => a == b,
             (Value::DnsName(a), Value::DnsName(b)) => a.eq_ignore_ascii_case(b),
-            (Value::Other { data_type: ta, text: a }, Value::Other { data_type: tb, text: b }) => ta == tb && a == b,
+            (
+                Value::Other {
+                    data_type: ta,
+                    text: a,
+                },
+                Value::Other {
+                    data_type: tb,
+                    text: b,
+                },
+            ) => ta == tb && a == b,
             _ => false,
         }
     }
@@ -276,7 +315,9 @@ impl Value {
             Value::DayTimeDuration(d) => Cow::Owned(d.to_string()),
             Value::YearMonthDuration(d) => Cow::Owned(d.to_string()),
             Value::HexBinary(b) => Cow::Owned(b.iter().map(|x| format!("{x:02X}")).collect()),
-            Value::Base64Binary(b) => Cow::Owned(base64::engine::general_purpose::STANDARD.encode(b)),
+            Value::Base64Binary(b) => {
+                Cow::Owned(base64::engine::general_purpose::STANDARD.encode(b))
+            }
         }
     }
 }
@@ -315,7 +356,9 @@ fn parse_double(text: &str) -> Option<f64> {
         _ => {}
     }
     let ok = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
         && text.bytes().any(|b| b.is_ascii_digit());
     if !ok {
         return None;
@@ -327,7 +370,11 @@ pub(crate) fn format_double(d: f64) -> String {
     if d.is_nan() {
         "NaN".into()
     } else if d.is_infinite() {
-        if d > 0.0 { "INF".into() } else { "-INF".into() }
+        if d > 0.0 {
+            "INF".into()
+        } else {
+            "-INF".into()
+        }
     } else if d == d.trunc() && d.abs() < 1e15 {
         format!("{d:.1}")
     } else {
@@ -336,7 +383,7 @@ pub(crate) fn format_double(d: f64) -> String {
 }
 
 fn parse_hex(text: &str) -> Option<Box<[u8]>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let bytes = text.as_bytes();
@@ -347,6 +394,15 @@ fn parse_hex(text: &str) -> Option<Box<[u8]>> {
         out.push((hi * 16 + lo) as u8);
     }
     Some(out.into())
+}
+
+/// `string-equal-ignore-case`: equal after lower-casing (XACML 3.0 §A.3.1, fn:lower-case),
+/// compared character by character so the hot path allocates nothing.
+pub(crate) fn equal_ignore_case(a: &str, b: &str) -> bool {
+    a == b
+        || a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// rfc822Name equality: the local part is case-sensitive, the domain is not (XACML §A.3.1).
@@ -385,7 +441,11 @@ pub(crate) fn x500_normal_rdn(rdn: &str) -> String {
     let mut parts: Vec<String> = rdn
         .split('+')
         .map(|ava| match ava.split_once('=') {
-            Some((t, v)) => format!("{}={}", t.trim().to_ascii_lowercase(), collapse_spaces(v.trim()).to_lowercase()),
+            Some((t, v)) => format!(
+                "{}={}",
+                t.trim().to_ascii_lowercase(),
+                collapse_spaces(v.trim()).to_lowercase()
+            ),
             None => ava.trim().to_lowercase(),
         })
         .collect();
@@ -400,7 +460,11 @@ fn collapse_spaces(s: &str) -> String {
 pub(crate) fn x500_equal(a: &str, b: &str) -> bool {
     let ra = x500_rdns(a);
     let rb = x500_rdns(b);
-    ra.len() == rb.len() && ra.iter().zip(rb.iter()).all(|(x, y)| x500_normal_rdn(x) == x500_normal_rdn(y))
+    ra.len() == rb.len()
+        && ra
+            .iter()
+            .zip(rb.iter())
+            .all(|(x, y)| x500_normal_rdn(x) == x500_normal_rdn(y))
 }
 
 #[cfg(test)]
@@ -409,22 +473,39 @@ mod tests {
 
     #[test]
     fn data_type_uris_round_trip() {
-        for t in ["string", "integer", "dateTime", "anyURI", "base64Binary", "yearMonthDuration"] {
+        for t in [
+            "string",
+            "integer",
+            "dateTime",
+            "anyURI",
+            "base64Binary",
+            "yearMonthDuration",
+        ] {
             let uri = format!("{XS}{t}");
             assert_eq!(DataType::from_uri(&uri).uri(), uri);
         }
-        assert_eq!(DataType::from_uri("urn:oasis:names:tc:xacml:1.0:data-type:x500Name"), DataType::X500Name);
-        assert_eq!(DataType::from_uri("urn:x:custom"), DataType::Other("urn:x:custom".into()));
+        assert_eq!(
+            DataType::from_uri("urn:oasis:names:tc:xacml:1.0:data-type:x500Name"),
+            DataType::X500Name
+        );
+        assert_eq!(
+            DataType::from_uri("urn:x:custom"),
+            DataType::Other("urn:x:custom".into())
+        );
         assert_eq!(DataType::Integer.short_name(), "integer");
         assert_eq!(DataType::Rfc822Name.short_name(), "rfc822Name");
     }
 
     #[test]
     fn values_parse_strictly() {
-        assert!(Value::parse(&DataType::Integer, " 42 ").unwrap().equals(&Value::Integer(42)));
+        assert!(Value::parse(&DataType::Integer, " 42 ")
+            .unwrap()
+            .equals(&Value::Integer(42)));
         assert!(Value::parse(&DataType::Integer, "4.2").is_err());
         assert!(Value::parse(&DataType::Double, "inf").is_err());
-        assert!(Value::parse(&DataType::Double, "1e3").unwrap().equals(&Value::Double(1000.0)));
+        assert!(Value::parse(&DataType::Double, "1e3")
+            .unwrap()
+            .equals(&Value::Double(1000.0)));
         assert!(Value::parse(&DataType::Boolean, "yes").is_err());
         assert!(Value::parse(&DataType::HexBinary, "0fA").is_err());
         let hex = Value::parse(&DataType::HexBinary, "0fA0").unwrap();
@@ -436,7 +517,10 @@ mod tests {
     fn name_equality_rules() {
         assert!(rfc822_equal("Anne@MEDICO.com", "Anne@medico.COM"));
         assert!(!rfc822_equal("anne@medico.com", "Anne@medico.com"));
-        assert!(x500_equal("cn=Julius Hibbert, o=Medico Corp, c=US", "CN=julius hibbert,O=Medico Corp,C=US"));
+        assert!(x500_equal(
+            "cn=Julius Hibbert, o=Medico Corp, c=US",
+            "CN=julius hibbert,O=Medico Corp,C=US"
+        ));
         assert!(!x500_equal("cn=A, c=US", "cn=A"));
     }
 }

@@ -27,7 +27,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_document_bytes: 4 * 1024 * 1024, max_depth: 64, max_nodes: 200_000, max_value_bytes: 64 * 1024 }
+        Limits {
+            max_document_bytes: 4 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 200_000,
+            max_value_bytes: 64 * 1024,
+        }
     }
 }
 
@@ -35,7 +40,10 @@ impl Default for Limits {
 /// never needs one, and refusing is simpler to reason about than allowing some.
 pub(crate) fn load<'t>(text: &'t str, limits: &Limits) -> Result<Document<'t>, ParseError> {
     if text.len() > limits.max_document_bytes {
-        return Err(ParseError::TooLarge { size: text.len(), limit: limits.max_document_bytes });
+        return Err(ParseError::TooLarge {
+            size: text.len(),
+            limit: limits.max_document_bytes,
+        });
     }
     if contains_doctype(text) {
         return Err(ParseError::Doctype);
@@ -43,12 +51,19 @@ pub(crate) fn load<'t>(text: &'t str, limits: &Limits) -> Result<Document<'t>, P
     // roxmltree's tokenizer recurses per nesting level, so depth is checked on the raw text
     // before it runs; the walk after parsing checks the exact depth again.
     if markup_depth(text) > limits.max_depth {
-        return Err(ParseError::TooDeep { limit: limits.max_depth });
+        return Err(ParseError::TooDeep {
+            limit: limits.max_depth,
+        });
     }
-    let options = ParsingOptions { allow_dtd: false, nodes_limit: limits.max_nodes };
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: limits.max_nodes,
+    };
     let doc = Document::parse_with_options(text, options).map_err(|e| match e {
         roxmltree::Error::DtdDetected => ParseError::Doctype,
-        roxmltree::Error::NodesLimitReached => ParseError::TooManyNodes { limit: limits.max_nodes as usize },
+        roxmltree::Error::NodesLimitReached => ParseError::TooManyNodes {
+            limit: limits.max_nodes as usize,
+        },
         other => ParseError::Xml(other.to_string()),
     })?;
     // Iterative walk in document order (a parent comes before its children), so checking
@@ -59,23 +74,40 @@ pub(crate) fn load<'t>(text: &'t str, limits: &Limits) -> Result<Document<'t>, P
         if depths.len() <= index {
             depths.resize(index + 1, 0);
         }
-        let parent_depth = node.parent().map_or(0, |p| depths.get(p.id().get_usize()).copied().unwrap_or(0));
+        let parent_depth = node
+            .parent()
+            .map_or(0, |p| depths.get(p.id().get_usize()).copied().unwrap_or(0));
         if node.is_element() {
             let depth = usize::from(parent_depth) + 1;
             if depth > limits.max_depth {
-                return Err(ParseError::TooDeep { limit: limits.max_depth });
+                return Err(ParseError::TooDeep {
+                    limit: limits.max_depth,
+                });
             }
             depths[index] = depth as u16;
             for attribute in node.attributes() {
                 if attribute.value().len() > limits.max_value_bytes {
-                    return Err(ParseError::ValueTooLong { element: node.tag_name().name().to_owned(), limit: limits.max_value_bytes });
+                    return Err(ParseError::ValueTooLong {
+                        element: node.tag_name().name().to_owned(),
+                        limit: limits.max_value_bytes,
+                    });
                 }
             }
         } else {
             depths[index] = parent_depth;
-            if node.is_text() && node.text().is_some_and(|t| t.len() > limits.max_value_bytes) {
-                let parent = node.parent().map(|p| p.tag_name().name().to_owned()).unwrap_or_default();
-                return Err(ParseError::ValueTooLong { element: parent, limit: limits.max_value_bytes });
+            if node.is_text()
+                && node
+                    .text()
+                    .is_some_and(|t| t.len() > limits.max_value_bytes)
+            {
+                let parent = node
+                    .parent()
+                    .map(|p| p.tag_name().name().to_owned())
+                    .unwrap_or_default();
+                return Err(ParseError::ValueTooLong {
+                    element: parent,
+                    limit: limits.max_value_bytes,
+                });
             }
         }
     }
@@ -89,7 +121,10 @@ pub(crate) fn load<'t>(text: &'t str, limits: &Limits) -> Result<Document<'t>, P
 fn markup_depth(text: &str) -> usize {
     let bytes = text.as_bytes();
     let find = |from: usize, needle: &[u8]| -> usize {
-        bytes[from.min(bytes.len())..].windows(needle.len()).position(|w| w == needle).map_or(bytes.len(), |p| from + p + needle.len())
+        bytes[from.min(bytes.len())..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map_or(bytes.len(), |p| from + p + needle.len())
     };
     let (mut i, mut depth, mut deepest) = (0usize, 0usize, 0usize);
     while i < bytes.len() {
@@ -132,11 +167,15 @@ fn markup_depth(text: &str) -> usize {
 }
 
 fn contains_doctype(text: &str) -> bool {
-    text.as_bytes().windows(9).any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
+    text.as_bytes()
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
 }
 
 /// Child elements, skipping text, comments and processing instructions.
-pub(crate) fn elements<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
+pub(crate) fn elements<'a, 'input>(
+    node: Node<'a, 'input>,
+) -> impl Iterator<Item = Node<'a, 'input>> {
     node.children().filter(|n| n.is_element())
 }
 
@@ -151,18 +190,34 @@ pub(crate) fn check_namespace(node: Node<'_, '_>) -> Result<(), ParseError> {
         Some(XACML3_NS) => Ok(()),
         Some(other) => Err(ParseError::element(
             name(node),
-            format!("is in namespace {}, expected {XACML3_NS}", truncate(other, 100)),
+            format!(
+                "is in namespace {}, expected {XACML3_NS}",
+                truncate(other, 100)
+            ),
         )),
-        None => Err(ParseError::element(name(node), format!("has no namespace, expected {XACML3_NS}"))),
+        None => Err(ParseError::element(
+            name(node),
+            format!("has no namespace, expected {XACML3_NS}"),
+        )),
     }
 }
 
-pub(crate) fn required<'a>(node: Node<'a, '_>, attribute: &'static str) -> Result<&'a str, ParseError> {
+pub(crate) fn required<'a>(
+    node: Node<'a, '_>,
+    attribute: &'static str,
+) -> Result<&'a str, ParseError> {
     node.attribute(attribute)
-        .ok_or_else(|| ParseError::MissingAttribute { element: name(node).to_owned(), attribute })
+        .ok_or_else(|| ParseError::MissingAttribute {
+            element: name(node).to_owned(),
+            attribute,
+        })
 }
 
-pub(crate) fn boolean_attribute(node: Node<'_, '_>, attribute: &'static str, default: bool) -> Result<bool, ParseError> {
+pub(crate) fn boolean_attribute(
+    node: Node<'_, '_>,
+    attribute: &'static str,
+    default: bool,
+) -> Result<bool, ParseError> {
     match node.attribute(attribute).map(str::trim) {
         None => Ok(default),
         Some("true" | "1") => Ok(true),
@@ -211,16 +266,25 @@ mod tests {
     #[test]
     fn refuses_doctype_and_depth() {
         let limits = Limits::default();
-        assert_eq!(load("<!DOCTYPE a><a/>", &limits).err(), Some(ParseError::Doctype));
+        assert_eq!(
+            load("<!DOCTYPE a><a/>", &limits).err(),
+            Some(ParseError::Doctype)
+        );
         let deep = "<a>".repeat(65) + &"</a>".repeat(65);
-        assert_eq!(load(&deep, &limits).err(), Some(ParseError::TooDeep { limit: 64 }));
+        assert_eq!(
+            load(&deep, &limits).err(),
+            Some(ParseError::TooDeep { limit: 64 })
+        );
         let ok = "<a>".repeat(64) + &"</a>".repeat(64);
         assert!(load(&ok, &limits).is_ok());
     }
 
     #[test]
     fn depth_scan_skips_comments_and_quotes() {
-        assert_eq!(markup_depth("<a><!-- <b><c> --><b x='>' y=\"<\"/><![CDATA[<d>]]><?p <e>?></a>"), 1);
+        assert_eq!(
+            markup_depth("<a><!-- <b><c> --><b x='>' y=\"<\"/><![CDATA[<d>]]><?p <e>?></a>"),
+            1
+        );
         assert_eq!(markup_depth("<a><b><c/></b></a>"), 2);
     }
 

@@ -8,8 +8,13 @@
 //! instance delegations). Every policy meets a grid of requests; both must agree on each.
 
 use fullmakt_xacml::altinn::{category_matches, echoes_attributes};
-use fullmakt_xacml::policy::{AttributeSource, CombiningAlgorithm, Effect, Policy, Rule, ACTION_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY};
-use fullmakt_xacml::{parse_policy, DateTime, Decision, Function, Pdp, PolicyDocument, Request, StatusCode, Value};
+use fullmakt_xacml::policy::{
+    AttributeSource, CombiningAlgorithm, Effect, Policy, Rule, ACTION_CATEGORY, RESOURCE_CATEGORY,
+    SUBJECT_CATEGORY,
+};
+use fullmakt_xacml::{
+    parse_policy, DateTime, Decision, Function, Pdp, PolicyDocument, Request, StatusCode, Value,
+};
 
 const ACTION_ID: &str = "urn:oasis:names:tc:xacml:1.0:action:action-id";
 
@@ -52,7 +57,9 @@ fn match_attributes(rule: &Rule, request: &Request, category: &str) -> CategoryM
                 v.data_type() == d.data_type
                     && match (&m.function, &m.value, v) {
                         (Function::Equal(_), a, b) => a.lexical() == b.lexical(),
-                        (Function::StringEqualIgnoreCase, a, b) => a.lexical().to_lowercase() == b.lexical().to_lowercase(),
+                        (Function::StringEqualIgnoreCase, a, b) => {
+                            a.lexical().to_lowercase() == b.lexical().to_lowercase()
+                        }
                         _ => false,
                     }
             });
@@ -76,7 +83,9 @@ fn reference_decide(policy: &Policy, request: &Request) -> (Decision, StatusCode
     for rule in &policy.rules {
         let resource = match_attributes(rule, request, RESOURCE_CATEGORY);
         let action = match_attributes(rule, request, ACTION_CATEGORY);
-        if matches!(resource, CategoryMatch::RequiredAttributeMissing) || matches!(action, CategoryMatch::RequiredAttributeMissing) {
+        if matches!(resource, CategoryMatch::RequiredAttributeMissing)
+            || matches!(action, CategoryMatch::RequiredAttributeMissing)
+        {
             return (Decision::Indeterminate, StatusCode::MissingAttribute);
         }
         if !(matches!(resource, CategoryMatch::Match) && matches!(action, CategoryMatch::Match)) {
@@ -84,7 +93,9 @@ fn reference_decide(policy: &Policy, request: &Request) -> (Decision, StatusCode
         }
         decisions.push(match match_attributes(rule, request, SUBJECT_CATEGORY) {
             CategoryMatch::Match => Some(rule.effect),
-            CategoryMatch::RequiredAttributeMissing => return (Decision::Indeterminate, StatusCode::Ok),
+            CategoryMatch::RequiredAttributeMissing => {
+                return (Decision::Indeterminate, StatusCode::Ok)
+            }
             CategoryMatch::NoMatch => None,
         });
     }
@@ -112,11 +123,20 @@ fn m(function: &str, category: &str, id: &str, value: &str) -> String {
 }
 
 fn any_of(all_ofs: &[String]) -> String {
-    format!("<xacml:AnyOf>{}</xacml:AnyOf>", all_ofs.iter().map(|a| format!("<xacml:AllOf>{a}</xacml:AllOf>")).collect::<String>())
+    format!(
+        "<xacml:AnyOf>{}</xacml:AnyOf>",
+        all_ofs
+            .iter()
+            .map(|a| format!("<xacml:AllOf>{a}</xacml:AllOf>"))
+            .collect::<String>()
+    )
 }
 
 fn rule(id: &str, subjects: &[String], resources: &[String], actions: &[&str]) -> String {
-    let actions: Vec<String> = actions.iter().map(|a| m(EQ, ACTION_CATEGORY, ACTION_ID, a)).collect();
+    let actions: Vec<String> = actions
+        .iter()
+        .map(|a| m(EQ, ACTION_CATEGORY, ACTION_ID, a))
+        .collect();
     format!(
         r#"<xacml:Rule RuleId="{id}" Effect="Permit"><xacml:Target>{}{}{}</xacml:Target></xacml:Rule>"#,
         any_of(subjects),
@@ -137,9 +157,12 @@ fn policy(algorithm: &str, rules: &[String]) -> PolicyDocument {
     parse_policy(&text).expect("sample policy parses")
 }
 
-const RULE_DENY_OVERRIDES: &str = "urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides";
-const POLICY_DENY_OVERRIDES: &str = "urn:oasis:names:tc:xacml:3.0:policy-combining-algorithm:deny-overrides";
-const POLICY_PERMIT_OVERRIDES: &str = "urn:oasis:names:tc:xacml:3.0:policy-combining-algorithm:permit-overrides";
+const RULE_DENY_OVERRIDES: &str =
+    "urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides";
+const POLICY_DENY_OVERRIDES: &str =
+    "urn:oasis:names:tc:xacml:3.0:policy-combining-algorithm:deny-overrides";
+const POLICY_PERMIT_OVERRIDES: &str =
+    "urn:oasis:names:tc:xacml:3.0:policy-combining-algorithm:permit-overrides";
 
 fn role(value: &str) -> String {
     m(EQ_IC, SUBJECT_CATEGORY, "urn:altinn:rolecode", value)
@@ -150,7 +173,8 @@ fn resource(id: &str) -> String {
 }
 
 fn app(org: &str, app: &str, extra: &[(&str, &str)]) -> String {
-    let mut s = m(EQ, RESOURCE_CATEGORY, "urn:altinn:org", org) + &m(EQ, RESOURCE_CATEGORY, "urn:altinn:app", app);
+    let mut s = m(EQ, RESOURCE_CATEGORY, "urn:altinn:org", org)
+        + &m(EQ, RESOURCE_CATEGORY, "urn:altinn:app", app);
     for (id, v) in extra {
         s += &m(EQ, RESOURCE_CATEGORY, id, v);
     }
@@ -166,7 +190,12 @@ fn sample_policies() -> Vec<(&'static str, PolicyDocument)> {
                 RULE_DENY_OVERRIDES,
                 &[rule(
                     "r1",
-                    &[role("REGNA"), role("DAGL"), role("MEDL"), m(EQ, SUBJECT_CATEGORY, "urn:altinn:org", "ttd")],
+                    &[
+                        role("REGNA"),
+                        role("DAGL"),
+                        role("MEDL"),
+                        m(EQ, SUBJECT_CATEGORY, "urn:altinn:org", "ttd"),
+                    ],
                     &[resource("ttd-externalpdp-resource1")],
                     &["read", "write"],
                 )],
@@ -179,7 +208,12 @@ fn sample_policies() -> Vec<(&'static str, PolicyDocument)> {
                 RULE_DENY_OVERRIDES,
                 &[rule(
                     "r1",
-                    &[m(EQ_IC, SUBJECT_CATEGORY, "urn:altinn:accesspackage", "ansettelsesforhold")],
+                    &[m(
+                        EQ_IC,
+                        SUBJECT_CATEGORY,
+                        "urn:altinn:accesspackage",
+                        "ansettelsesforhold",
+                    )],
                     &[resource("ttd-accesspackage-resource")],
                     &["read", "write"],
                 )],
@@ -192,17 +226,62 @@ fn sample_policies() -> Vec<(&'static str, PolicyDocument)> {
             policy(
                 RULE_DENY_OVERRIDES,
                 &[
-                    rule("r1", &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "regna"), m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "dagl")], &[app("skd", "taxreport", &[])], &["instantiate", "read"]),
+                    rule(
+                        "r1",
+                        &[
+                            m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "regna"),
+                            m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "dagl"),
+                        ],
+                        &[app("skd", "taxreport", &[])],
+                        &["instantiate", "read"],
+                    ),
                     rule(
                         "r2",
-                        &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "regna"), m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "dagl")],
-                        &[app("skd", "taxreport", &[("urn:altinn:task", "Task_1")]), app("skd", "taxreport", &[("urn:altinn:task", "Task_2")])],
+                        &[
+                            m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "regna"),
+                            m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "dagl"),
+                        ],
+                        &[
+                            app("skd", "taxreport", &[("urn:altinn:task", "Task_1")]),
+                            app("skd", "taxreport", &[("urn:altinn:task", "Task_2")]),
+                        ],
                         &["read", "write"],
                     ),
-                    rule("r3", &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "dagl")], &[app("skd", "taxreport", &[("urn:altinn:end-event", "EndEvent_1")])], &["read", "delete"]),
-                    rule("r4", &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:org", "skd")], &[app("skd", "taxreport", &[]), app("skd", "taxreport", &[("urn:altinn:task", "Task_1")])], &["read", "write", "complete"]),
-                    rule("r5", &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "apiadm")], &[app("skd", "taxreport", &[("urn:altinn:appresource", "events")])], &["read"]),
-                    rule("r6", &[role("PRIV")], &[app("skd", "taxreport", &[("urn:altinn:task", "Task_1")])], &["sign", "confirm"]),
+                    rule(
+                        "r3",
+                        &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "dagl")],
+                        &[app(
+                            "skd",
+                            "taxreport",
+                            &[("urn:altinn:end-event", "EndEvent_1")],
+                        )],
+                        &["read", "delete"],
+                    ),
+                    rule(
+                        "r4",
+                        &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:org", "skd")],
+                        &[
+                            app("skd", "taxreport", &[]),
+                            app("skd", "taxreport", &[("urn:altinn:task", "Task_1")]),
+                        ],
+                        &["read", "write", "complete"],
+                    ),
+                    rule(
+                        "r5",
+                        &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:rolecode", "apiadm")],
+                        &[app(
+                            "skd",
+                            "taxreport",
+                            &[("urn:altinn:appresource", "events")],
+                        )],
+                        &["read"],
+                    ),
+                    rule(
+                        "r6",
+                        &[role("PRIV")],
+                        &[app("skd", "taxreport", &[("urn:altinn:task", "Task_1")])],
+                        &["sign", "confirm"],
+                    ),
                 ],
             ),
         ),
@@ -212,8 +291,23 @@ fn sample_policies() -> Vec<(&'static str, PolicyDocument)> {
             policy(
                 POLICY_DENY_OVERRIDES,
                 &[
-                    rule("r1", &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:systemuser:uuid", "47caea5b-a80b-4343-b1d3-31eb523a4e28")], &[resource("ttd-externalpdp-resource1")], &["read"]),
-                    rule("r2", &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:userid", "20000490")], &[resource("ttd-externalpdp-resource1")], &["write"]),
+                    rule(
+                        "r1",
+                        &[m(
+                            EQ,
+                            SUBJECT_CATEGORY,
+                            "urn:altinn:systemuser:uuid",
+                            "47caea5b-a80b-4343-b1d3-31eb523a4e28",
+                        )],
+                        &[resource("ttd-externalpdp-resource1")],
+                        &["read"],
+                    ),
+                    rule(
+                        "r2",
+                        &[m(EQ, SUBJECT_CATEGORY, "urn:altinn:userid", "20000490")],
+                        &[resource("ttd-externalpdp-resource1")],
+                        &["write"],
+                    ),
                 ],
             ),
         ),
@@ -224,9 +318,19 @@ fn sample_policies() -> Vec<(&'static str, PolicyDocument)> {
                 POLICY_PERMIT_OVERRIDES,
                 &[rule(
                     "r1",
-                    &[m(EQ_IC, SUBJECT_CATEGORY, "urn:altinn:person:uuid", "ce4ba72b-d111-404f-95b5-313fb3847fa1")],
+                    &[m(
+                        EQ_IC,
+                        SUBJECT_CATEGORY,
+                        "urn:altinn:person:uuid",
+                        "ce4ba72b-d111-404f-95b5-313fb3847fa1",
+                    )],
                     &[resource("ttd-externalpdp-resource1")
-                        + &m(EQ_IC, RESOURCE_CATEGORY, "urn:altinn:resource:instance-id", "0191579e-72bc-7977-af5d-f9e92af4393b")
+                        + &m(
+                            EQ_IC,
+                            RESOURCE_CATEGORY,
+                            "urn:altinn:resource:instance-id",
+                            "0191579e-72bc-7977-af5d-f9e92af4393b",
+                        )
                         + &m(EQ_IC, RESOURCE_CATEGORY, "urn:altinn:task", "Task_1")],
                     &["read", "sign"],
                 )],
@@ -244,16 +348,39 @@ fn subjects() -> Vec<Vec<Attr>> {
     vec![
         vec![],
         vec![(s, "urn:altinn:rolecode", "DAGL")],
-        vec![(s, "urn:altinn:rolecode", "dagl"), (s, "urn:altinn:rolecode", "regna")],
+        vec![
+            (s, "urn:altinn:rolecode", "dagl"),
+            (s, "urn:altinn:rolecode", "regna"),
+        ],
         vec![(s, "urn:altinn:rolecode", "apiadm")],
         vec![(s, "urn:altinn:rolecode", "priv")],
         vec![(s, "urn:altinn:org", "ttd")],
         vec![(s, "urn:altinn:org", "skd")],
-        vec![(s, "urn:altinn:systemuser:uuid", "47caea5b-a80b-4343-b1d3-31eb523a4e28")],
-        vec![(s, "urn:altinn:systemuser:uuid", "47caea5b-a80b-4343-b1d3-31eb523a00ff")],
-        vec![(s, "urn:altinn:systemuser:uuid", "e2eba2c3-b369-4ff9-8418-99a810d6bb58"), (s, "urn:altinn:accesspackage", "skatt-naering"), (s, "urn:altinn:accesspackage", "ansettelsesforhold")],
+        vec![(
+            s,
+            "urn:altinn:systemuser:uuid",
+            "47caea5b-a80b-4343-b1d3-31eb523a4e28",
+        )],
+        vec![(
+            s,
+            "urn:altinn:systemuser:uuid",
+            "47caea5b-a80b-4343-b1d3-31eb523a00ff",
+        )],
+        vec![
+            (
+                s,
+                "urn:altinn:systemuser:uuid",
+                "e2eba2c3-b369-4ff9-8418-99a810d6bb58",
+            ),
+            (s, "urn:altinn:accesspackage", "skatt-naering"),
+            (s, "urn:altinn:accesspackage", "ansettelsesforhold"),
+        ],
         vec![(s, "urn:altinn:userid", "20000490")],
-        vec![(s, "urn:altinn:person:uuid", "CE4BA72B-D111-404F-95B5-313FB3847FA1")],
+        vec![(
+            s,
+            "urn:altinn:person:uuid",
+            "CE4BA72B-D111-404F-95B5-313FB3847FA1",
+        )],
     ]
 }
 
@@ -261,24 +388,70 @@ fn resources() -> Vec<Vec<Attr>> {
     let r = RESOURCE_CATEGORY;
     vec![
         vec![],
-        vec![(r, "urn:altinn:resource", "ttd-externalpdp-resource1"), (r, "urn:altinn:partyid", "50005545")],
-        vec![(r, "urn:altinn:resource", "ttd-accesspackage-resource"), (r, "urn:altinn:party:uuid", "066148fe-7077-4484-b7ea-44b5ede0014e")],
-        vec![(r, "urn:altinn:resource", "ttd-other")],
-        vec![(r, "urn:altinn:org", "skd"), (r, "urn:altinn:app", "taxreport"), (r, "urn:altinn:partyid", "1000")],
-        vec![(r, "urn:altinn:org", "skd"), (r, "urn:altinn:app", "taxreport"), (r, "urn:altinn:task", "Task_1")],
-        vec![(r, "urn:altinn:org", "skd"), (r, "urn:altinn:app", "taxreport"), (r, "urn:altinn:task", "Task_2")],
-        vec![(r, "urn:altinn:org", "skd"), (r, "urn:altinn:app", "taxreport"), (r, "urn:altinn:end-event", "EndEvent_1")],
-        vec![(r, "urn:altinn:org", "skd"), (r, "urn:altinn:app", "taxreport"), (r, "urn:altinn:appresource", "events")],
-        vec![(r, "urn:altinn:org", "skd"), (r, "urn:altinn:app", "othereport")],
         vec![
             (r, "urn:altinn:resource", "ttd-externalpdp-resource1"),
-            (r, "urn:altinn:resource:instance-id", "0191579E-72BC-7977-AF5D-F9E92AF4393B"),
+            (r, "urn:altinn:partyid", "50005545"),
+        ],
+        vec![
+            (r, "urn:altinn:resource", "ttd-accesspackage-resource"),
+            (
+                r,
+                "urn:altinn:party:uuid",
+                "066148fe-7077-4484-b7ea-44b5ede0014e",
+            ),
+        ],
+        vec![(r, "urn:altinn:resource", "ttd-other")],
+        vec![
+            (r, "urn:altinn:org", "skd"),
+            (r, "urn:altinn:app", "taxreport"),
+            (r, "urn:altinn:partyid", "1000"),
+        ],
+        vec![
+            (r, "urn:altinn:org", "skd"),
+            (r, "urn:altinn:app", "taxreport"),
+            (r, "urn:altinn:task", "Task_1"),
+        ],
+        vec![
+            (r, "urn:altinn:org", "skd"),
+            (r, "urn:altinn:app", "taxreport"),
+            (r, "urn:altinn:task", "Task_2"),
+        ],
+        vec![
+            (r, "urn:altinn:org", "skd"),
+            (r, "urn:altinn:app", "taxreport"),
+            (r, "urn:altinn:end-event", "EndEvent_1"),
+        ],
+        vec![
+            (r, "urn:altinn:org", "skd"),
+            (r, "urn:altinn:app", "taxreport"),
+            (r, "urn:altinn:appresource", "events"),
+        ],
+        vec![
+            (r, "urn:altinn:org", "skd"),
+            (r, "urn:altinn:app", "othereport"),
+        ],
+        vec![
+            (r, "urn:altinn:resource", "ttd-externalpdp-resource1"),
+            (
+                r,
+                "urn:altinn:resource:instance-id",
+                "0191579E-72BC-7977-AF5D-F9E92AF4393B",
+            ),
             (r, "urn:altinn:task", "task_1"),
         ],
     ]
 }
 
-const ACTIONS: [&str; 8] = ["", "read", "write", "sign", "instantiate", "delete", "complete", "confirm"];
+const ACTIONS: [&str; 8] = [
+    "",
+    "read",
+    "write",
+    "sign",
+    "instantiate",
+    "delete",
+    "complete",
+    "confirm",
+];
 
 fn request(subject: &[Attr], resource: &[Attr], action: &str) -> Request {
     let mut r = Request::new();
@@ -297,7 +470,9 @@ fn altinn_policy_shapes_decide_the_same_under_both_semantics() {
     let mut compared = 0;
     let mut permits = 0;
     for (name, document) in sample_policies() {
-        let PolicyDocument::Policy(policy) = &document else { unreachable!("samples are policies") };
+        let PolicyDocument::Policy(policy) = &document else {
+            unreachable!("samples are policies")
+        };
         let pdp = Pdp::new(&document);
         for subject in subjects() {
             for resource in resources() {
@@ -312,24 +487,37 @@ fn altinn_policy_shapes_decide_the_same_under_both_semantics() {
                     );
                     if standard.decision == Decision::Permit {
                         permits += 1;
-                        assert_eq!(standard.obligations.len(), 1, "{name}: the Permit carries the policy's obligation");
-                        let rule = standard.deciding_rule.as_ref().expect("a Permit names its rule");
+                        assert_eq!(
+                            standard.obligations.len(),
+                            1,
+                            "{name}: the Permit carries the policy's obligation"
+                        );
+                        let rule = standard
+                            .deciding_rule
+                            .as_ref()
+                            .expect("a Permit names its rule");
                         assert_eq!(rule.policy_id, "urn:altinn:example:policyid:1");
                     }
                     // The echo rule: some rule matched resource and action under the
                     // reference reading, and the decision is not Indeterminate.
-                    let selected = policy
-                        .rules
-                        .iter()
-                        .any(|r| category_matches(r, &req, RESOURCE_CATEGORY) && category_matches(r, &req, ACTION_CATEGORY));
-                    assert_eq!(echoes_attributes(policy, &req, standard.decision), selected && standard.decision != Decision::Indeterminate);
+                    let selected = policy.rules.iter().any(|r| {
+                        category_matches(r, &req, RESOURCE_CATEGORY)
+                            && category_matches(r, &req, ACTION_CATEGORY)
+                    });
+                    assert_eq!(
+                        echoes_attributes(policy, &req, standard.decision),
+                        selected && standard.decision != Decision::Indeterminate
+                    );
                     compared += 1;
                 }
             }
         }
     }
     assert_eq!(compared, 5 * 12 * 11 * 8);
-    assert!(permits > 20, "the grid must exercise Permit, not only NotApplicable ({permits})");
+    assert!(
+        permits > 20,
+        "the grid must exercise Permit, not only NotApplicable ({permits})"
+    );
 }
 
 /// Where the two readings differ (two resource AnyOfs are ANDed by the standard and ORed by
@@ -343,9 +531,20 @@ fn the_readings_differ_only_on_shapes_altinn_does_not_use() {
         any_of(&[m(EQ, ACTION_CATEGORY, ACTION_ID, "read")])
     );
     let document = policy(RULE_DENY_OVERRIDES, &[two_resource_any_ofs]);
-    let PolicyDocument::Policy(p) = &document else { unreachable!() };
-    let req = request(&[], &[(RESOURCE_CATEGORY, "urn:altinn:resource", "a")], "read");
-    assert_eq!(Pdp::new(&document).decide_individual(&req, DateTime::from_unix(0, 0)).decision, Decision::NotApplicable);
+    let PolicyDocument::Policy(p) = &document else {
+        unreachable!()
+    };
+    let req = request(
+        &[],
+        &[(RESOURCE_CATEGORY, "urn:altinn:resource", "a")],
+        "read",
+    );
+    assert_eq!(
+        Pdp::new(&document)
+            .decide_individual(&req, DateTime::from_unix(0, 0))
+            .decision,
+        Decision::NotApplicable
+    );
     assert_eq!(reference_decide(p, &req).0, Decision::Permit);
 }
 
@@ -362,6 +561,13 @@ fn absent_must_be_present_attribute_is_missing_attribute() {
     );
     let document = parse_policy(&text).expect("parses");
     let result = Pdp::new(&document).decide_individual(&Request::new(), DateTime::from_unix(0, 0));
-    assert_eq!((result.decision, result.status.code), (Decision::Indeterminate, StatusCode::MissingAttribute));
-    assert!(result.status.message.as_deref().is_some_and(|m| m.contains("urn:altinn:resource")));
+    assert_eq!(
+        (result.decision, result.status.code),
+        (Decision::Indeterminate, StatusCode::MissingAttribute)
+    );
+    assert!(result
+        .status
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("urn:altinn:resource")));
 }

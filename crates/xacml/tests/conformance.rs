@@ -12,18 +12,37 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use fullmakt_xacml::{
-    parse_policy, parse_request_json, parse_request_xml, response_to_altinn_json, response_to_xml, DataType, DateTime, Decision,
-    DecisionResult, Pdp, PolicyDocument, PolicyStore, Response, StatusCode, Value,
+    parse_policy, parse_request_json, parse_request_xml, response_to_altinn_json, response_to_xml,
+    DataType, DateTime, Decision, DecisionResult, Pdp, PolicyDocument, PolicyStore, Response,
+    StatusCode, Value,
 };
 
 /// Cases this engine does not pass, and why.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[
-    ("IIF300", "xpath-node-count over request <Content> needs XPath, which this engine does not implement"),
-    ("IIF301", "xpath-node-count over request <Content> needs XPath"),
-    ("IIF310", "xpath-node-count over request <Content> needs XPath"),
-    ("IIIC002", "hierarchical resources (scope=Children) are not implemented"),
-    ("IIIC003", "hierarchical resources (scope=Descendants) are not implemented"),
-    ("IIIE301", "multiple decisions selected by an XPath content-selector need XPath"),
+    (
+        "IIF300",
+        "xpath-node-count over request <Content> needs XPath, which this engine does not implement",
+    ),
+    (
+        "IIF301",
+        "xpath-node-count over request <Content> needs XPath",
+    ),
+    (
+        "IIF310",
+        "xpath-node-count over request <Content> needs XPath",
+    ),
+    (
+        "IIIC002",
+        "hierarchical resources (scope=Children) are not implemented",
+    ),
+    (
+        "IIIC003",
+        "hierarchical resources (scope=Descendants) are not implemented",
+    ),
+    (
+        "IIIE301",
+        "multiple decisions selected by an XPath content-selector need XPath",
+    ),
     ("IIIF001", "AttributeSelector needs XPath"),
     ("IIIF002", "AttributeSelector needs XPath"),
     ("IIIF003", "AttributeSelector needs XPath"),
@@ -45,9 +64,10 @@ const OASIS_ORIGINAL: &[&str] = &["IIA017", "IIA019", "IIA021"];
 
 /// The cases Altinn's own test class runs; every one must pass.
 const ALTINN_RUNS: &[&str] = &[
-    "IIA001", "IIA002", "IIA003", "IIA004", "IIA005", "IIA006", "IIA007", "IIA008", "IIA009", "IIA010", "IIA011", "IIA012", "IIA013",
-    "IIA014", "IIA015", "IIA016", "IIA017", "IIA017B", "IIA018", "IIA019", "IIA019B", "IIA020", "IIA021", "IIA021B", "IIA022", "IIA023",
-    "IIA024", "IIB001", "IIB002", "IIB003", "IIB004", "IIB005", "IIB006", "IIB007", "IIB008",
+    "IIA001", "IIA002", "IIA003", "IIA004", "IIA005", "IIA006", "IIA007", "IIA008", "IIA009",
+    "IIA010", "IIA011", "IIA012", "IIA013", "IIA014", "IIA015", "IIA016", "IIA017", "IIA017B",
+    "IIA018", "IIA019", "IIA019B", "IIA020", "IIA021", "IIA021B", "IIA022", "IIA023", "IIA024",
+    "IIB001", "IIB002", "IIB003", "IIB004", "IIB005", "IIB006", "IIB007", "IIB008",
 ];
 
 fn corpus() -> PathBuf {
@@ -67,12 +87,22 @@ fn read(name: &str) -> Option<String> {
     }
     // IIE001's file is named Policyid1 upstream; match file names case-insensitively.
     let lower = name.to_lowercase();
-    fs::read_dir(&dir).ok()?.flatten().find(|e| e.file_name().to_string_lossy().to_lowercase() == lower).and_then(|e| fs::read_to_string(e.path()).ok())
+    fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().to_lowercase() == lower)
+        .and_then(|e| fs::read_to_string(e.path()).ok())
 }
 
 fn case_ids() -> Vec<String> {
-    let index: serde_json::Value = serde_json::from_str(&read("INDEX.json").expect("INDEX.json")).expect("INDEX.json is JSON");
-    index.as_array().expect("array").iter().map(|c| c["case"].as_str().expect("case id").to_owned()).collect()
+    let index: serde_json::Value =
+        serde_json::from_str(&read("INDEX.json").expect("INDEX.json")).expect("INDEX.json is JSON");
+    index
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c["case"].as_str().expect("case id").to_owned())
+        .collect()
 }
 
 fn properties(case: &str) -> Option<(Vec<String>, Vec<String>)> {
@@ -80,10 +110,18 @@ fn properties(case: &str) -> Option<(Vec<String>, Vec<String>)> {
     let list = |key: &str| -> Vec<String> {
         text.lines()
             .filter_map(|l| l.trim().strip_prefix(key))
-            .flat_map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>())
+            .flat_map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            })
             .collect()
     };
-    Some((list("xacml.rootPolicies="), list("xacml.referencedPolicies=")))
+    Some((
+        list("xacml.rootPolicies="),
+        list("xacml.referencedPolicies="),
+    ))
 }
 
 /// Evaluates one case the way a PDP loading the case's files would. A policy or request that
@@ -97,7 +135,14 @@ fn run_case(case: &str) -> Response {
     for file in &roots {
         match parse_policy(&read(file).unwrap_or_default()) {
             Ok(d) => root_docs.push(d),
-            Err(e) => return Response { results: vec![DecisionResult::indeterminate(StatusCode::SyntaxError, e.to_string())] },
+            Err(e) => {
+                return Response {
+                    results: vec![DecisionResult::indeterminate(
+                        StatusCode::SyntaxError,
+                        e.to_string(),
+                    )],
+                }
+            }
         }
     }
     let mut store = PolicyStore::new();
@@ -107,11 +152,21 @@ fn run_case(case: &str) -> Response {
             store.insert(d);
         }
     }
-    let request = match parse_request_xml(&read(&format!("{case}Request.xml")).unwrap_or_default()) {
+    let request = match parse_request_xml(&read(&format!("{case}Request.xml")).unwrap_or_default())
+    {
         Ok(r) => r,
-        Err(e) => return Response { results: vec![DecisionResult::indeterminate(StatusCode::SyntaxError, e.to_string())] },
+        Err(e) => {
+            return Response {
+                results: vec![DecisionResult::indeterminate(
+                    StatusCode::SyntaxError,
+                    e.to_string(),
+                )],
+            }
+        }
     };
-    Pdp::with_roots(&root_docs).repository(&store).decide(&request, now())
+    Pdp::with_roots(&root_docs)
+        .repository(&store)
+        .decide(&request, now())
 }
 
 /// A result reduced to what the comparison looks at, values in canonical lexical form.
@@ -137,7 +192,14 @@ fn comparable(result: &DecisionResult) -> Comparable {
         let mut parts: Vec<String> = o
             .assignments
             .iter()
-            .map(|a| format!("{}|{}|{}", a.attribute_id, a.category.clone().unwrap_or_default(), canonical(a.value.data_type().uri(), &a.value.lexical())))
+            .map(|a| {
+                format!(
+                    "{}|{}|{}",
+                    a.attribute_id,
+                    a.category.clone().unwrap_or_default(),
+                    canonical(a.value.data_type().uri(), &a.value.lexical())
+                )
+            })
             .collect();
         parts.sort();
         format!("{}[{}]", o.id, parts.join(";"))
@@ -153,13 +215,28 @@ fn comparable(result: &DecisionResult) -> Comparable {
             .flat_map(|c| {
                 c.attributes.iter().flat_map(move |a| {
                     a.values.iter().map(move |v| {
-                        format!("{}|{}|{}|{}", c.category, a.attribute_id, a.issuer.clone().unwrap_or_default(), canonical(v.data_type().uri(), &v.lexical()))
+                        format!(
+                            "{}|{}|{}|{}",
+                            c.category,
+                            a.attribute_id,
+                            a.issuer.clone().unwrap_or_default(),
+                            canonical(v.data_type().uri(), &v.lexical())
+                        )
                     })
                 })
             })
             .collect(),
         policy_ids: result.policy_identifiers.as_ref().map(|ids| {
-            ids.iter().map(|p| format!("{}|{}|{}", if p.is_policy_set { "set" } else { "policy" }, p.id, p.version)).collect()
+            ids.iter()
+                .map(|p| {
+                    format!(
+                        "{}|{}|{}",
+                        if p.is_policy_set { "set" } else { "policy" },
+                        p.id,
+                        p.version
+                    )
+                })
+                .collect()
         }),
     }
 }
@@ -169,7 +246,9 @@ fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::No
 }
 
 fn children<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Vec<roxmltree::Node<'a, 'i>> {
-    n.children().filter(|c| c.tag_name().name() == name).collect()
+    n.children()
+        .filter(|c| c.tag_name().name() == name)
+        .collect()
 }
 
 fn text(n: roxmltree::Node<'_, '_>) -> String {
@@ -178,31 +257,38 @@ fn text(n: roxmltree::Node<'_, '_>) -> String {
 
 fn expected(xml: &str) -> Vec<Comparable> {
     let doc = roxmltree::Document::parse(xml).expect("expected response parses");
-    let obligations = |r: roxmltree::Node<'_, '_>, list: &str, element: &str, id: &str| -> BTreeSet<String> {
-        let Some(l) = child(r, list) else { return BTreeSet::new() };
-        children(l, element)
-            .into_iter()
-            .map(|o| {
-                let mut parts: Vec<String> = children(o, "AttributeAssignment")
-                    .into_iter()
-                    .map(|a| {
-                        format!(
-                            "{}|{}|{}",
-                            a.attribute("AttributeId").unwrap_or(""),
-                            a.attribute("Category").unwrap_or(""),
-                            canonical(a.attribute("DataType").unwrap_or(""), &text(a))
-                        )
-                    })
-                    .collect();
-                parts.sort();
-                format!("{}[{}]", o.attribute(id).unwrap_or(""), parts.join(";"))
-            })
-            .collect()
-    };
+    let obligations =
+        |r: roxmltree::Node<'_, '_>, list: &str, element: &str, id: &str| -> BTreeSet<String> {
+            let Some(l) = child(r, list) else {
+                return BTreeSet::new();
+            };
+            children(l, element)
+                .into_iter()
+                .map(|o| {
+                    let mut parts: Vec<String> = children(o, "AttributeAssignment")
+                        .into_iter()
+                        .map(|a| {
+                            format!(
+                                "{}|{}|{}",
+                                a.attribute("AttributeId").unwrap_or(""),
+                                a.attribute("Category").unwrap_or(""),
+                                canonical(a.attribute("DataType").unwrap_or(""), &text(a))
+                            )
+                        })
+                        .collect();
+                    parts.sort();
+                    format!("{}[{}]", o.attribute(id).unwrap_or(""), parts.join(";"))
+                })
+                .collect()
+        };
     children(doc.root_element(), "Result")
         .into_iter()
         .map(|r| Comparable {
-            decision: child(r, "Decision").map(text).unwrap_or_default().trim().to_owned(),
+            decision: child(r, "Decision")
+                .map(text)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
             status: child(r, "Status")
                 .and_then(|s| child(s, "StatusCode"))
                 .and_then(|c| c.attribute("Value"))
@@ -222,7 +308,10 @@ fn expected(xml: &str) -> Vec<Comparable> {
                                 category,
                                 a.attribute("AttributeId").unwrap_or(""),
                                 a.attribute("Issuer").unwrap_or(""),
-                                canonical(v.attribute("DataType").unwrap_or(""), &v.text().unwrap_or(""))
+                                canonical(
+                                    v.attribute("DataType").unwrap_or(""),
+                                    v.text().unwrap_or("")
+                                )
                             )
                         })
                     })
@@ -232,8 +321,16 @@ fn expected(xml: &str) -> Vec<Comparable> {
                 l.children()
                     .filter(|c| c.is_element())
                     .map(|p| {
-                        let kind = if p.tag_name().name() == "PolicySetIdReference" { "set" } else { "policy" };
-                        format!("{kind}|{}|{}", text(p).trim(), p.attribute("Version").unwrap_or("1.0"))
+                        let kind = if p.tag_name().name() == "PolicySetIdReference" {
+                            "set"
+                        } else {
+                            "policy"
+                        };
+                        format!(
+                            "{kind}|{}|{}",
+                            text(p).trim(),
+                            p.attribute("Version").unwrap_or("1.0")
+                        )
                     })
                     .collect()
             }),
@@ -255,8 +352,14 @@ fn check_case(case: &str) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
-        let messages: Vec<_> = response.results.iter().filter_map(|r| r.status.message.clone()).collect();
-        Err(format!("expected {want:#?}\n got {got:#?}\n messages {messages:?}"))
+        let messages: Vec<_> = response
+            .results
+            .iter()
+            .filter_map(|r| r.status.message.clone())
+            .collect();
+        Err(format!(
+            "expected {want:#?}\n got {got:#?}\n messages {messages:?}"
+        ))
     }
 }
 
@@ -274,16 +377,29 @@ fn conformance_suite() {
             failed.insert(case.clone());
         }
     }
-    let expected: BTreeSet<String> = EXPECTED_FAILURES.iter().map(|(c, _)| (*c).to_owned()).collect();
+    let expected: BTreeSet<String> = EXPECTED_FAILURES
+        .iter()
+        .map(|(c, _)| (*c).to_owned())
+        .collect();
     let passed = cases.len() - failed.len();
-    println!("XACML conformance: {passed} of {} cases pass ({} expected failures)", cases.len(), expected.len());
+    println!(
+        "XACML conformance: {passed} of {} cases pass ({} expected failures)",
+        cases.len(),
+        expected.len()
+    );
     for case in ALTINN_RUNS {
-        assert!(!failed.contains(*case), "{case} is run by Altinn and must pass");
+        assert!(
+            !failed.contains(*case),
+            "{case} is run by Altinn and must pass"
+        );
     }
     let newly_failing: Vec<_> = failed.difference(&expected).collect();
     let newly_passing: Vec<_> = expected.difference(&failed).collect();
     assert!(newly_failing.is_empty(), "cases failing that are not listed as expected failures: {newly_failing:?} (set XACML_CONFORMANCE_VERBOSE=1 for diffs)");
-    assert!(newly_passing.is_empty(), "listed expected failures that now pass; remove them from the list: {newly_passing:?}");
+    assert!(
+        newly_passing.is_empty(),
+        "listed expected failures that now pass; remove them from the list: {newly_passing:?}"
+    );
 }
 
 /// Altinn's JSON-profile test: IIA001 as JSON gives Permit, and the Altinn JSON response has
@@ -291,12 +407,20 @@ fn conformance_suite() {
 #[test]
 fn iia001_json_profile() {
     let policy = parse_policy(&read("IIA001Policy.xml").expect("policy")).expect("parses");
-    let request = parse_request_json(&read("IIA001Request.json").expect("request")).expect("parses");
+    let request =
+        parse_request_json(&read("IIA001Request.json").expect("request")).expect("parses");
     let response = Pdp::new(&policy).decide(&request, now());
-    let expected: serde_json::Value = serde_json::from_str(&read("IIA001Response.json").expect("response")).expect("json");
+    let expected: serde_json::Value =
+        serde_json::from_str(&read("IIA001Response.json").expect("response")).expect("json");
     assert_eq!(response.results.len(), 1);
-    assert_eq!(response.results[0].decision.as_str(), expected["Response"][0]["Decision"]);
-    assert_eq!(response.results[0].status.code.uri(), expected["Response"][0]["Status"]["StatusCode"]["Value"]);
+    assert_eq!(
+        response.results[0].decision.as_str(),
+        expected["Response"][0]["Decision"]
+    );
+    assert_eq!(
+        response.results[0].status.code.uri(),
+        expected["Response"][0]["Status"]["StatusCode"]["Value"]
+    );
     let body = response_to_altinn_json(&response, &[true]);
     assert_eq!(
         body,
@@ -313,7 +437,10 @@ fn xml_responses_round_trip() {
         let written = response_to_xml(&response);
         let reread = expected(&written);
         let direct: Vec<Comparable> = response.results.iter().map(comparable).collect();
-        assert_eq!(reread, direct, "{case}: the written XML differs from the result");
+        assert_eq!(
+            reread, direct,
+            "{case}: the written XML differs from the result"
+        );
     }
 }
 
@@ -325,6 +452,14 @@ fn every_decision_kind_is_exercised() {
             seen.insert(r.decision.as_str());
         }
     }
-    let all: BTreeSet<_> = [Decision::Permit, Decision::Deny, Decision::NotApplicable, Decision::Indeterminate].iter().map(|d| d.as_str()).collect();
+    let all: BTreeSet<_> = [
+        Decision::Permit,
+        Decision::Deny,
+        Decision::NotApplicable,
+        Decision::Indeterminate,
+    ]
+    .iter()
+    .map(|d| d.as_str())
+    .collect();
     assert_eq!(seen, all);
 }

@@ -8,10 +8,18 @@ const NS: &str = "urn:oasis:names:tc:xacml:3.0:core:schema:wd-17";
 
 #[test]
 fn billion_laughs_is_refused() {
-    let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    let mut doc =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
     for i in 1..10 {
-        let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
-        doc.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+        let prev = if i == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        doc.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">\n",
+            format!("&{prev};").repeat(10)
+        ));
     }
     doc.push_str(&format!("]>\n<Request xmlns=\"{NS}\"><Attributes Category=\"c\"><Attribute AttributeId=\"a\"><AttributeValue DataType=\"http://www.w3.org/2001/XMLSchema#string\">&lol9;</AttributeValue></Attribute></Attributes></Request>"));
     assert_eq!(parse_request_xml(&doc).unwrap_err(), ParseError::Doctype);
@@ -27,22 +35,37 @@ fn external_entities_are_refused() {
     assert_eq!(err, ParseError::Doctype);
     assert!(err.to_string().contains("DOCTYPE"));
     // Even a bare external DTD reference, which defines nothing, is refused.
-    let bare = format!("<!DOCTYPE Request SYSTEM \"http://example.com/x.dtd\"><Request xmlns=\"{NS}\"/>");
+    let bare =
+        format!("<!DOCTYPE Request SYSTEM \"http://example.com/x.dtd\"><Request xmlns=\"{NS}\"/>");
     assert_eq!(parse_request_xml(&bare).unwrap_err(), ParseError::Doctype);
     // An entity reference without a DTD names an undefined entity.
     let undefined = format!("<Request xmlns=\"{NS}\">&xxe;</Request>");
-    assert!(matches!(parse_request_xml(&undefined).unwrap_err(), ParseError::Xml(_)));
+    assert!(matches!(
+        parse_request_xml(&undefined).unwrap_err(),
+        ParseError::Xml(_)
+    ));
 }
 
 #[test]
 fn deep_nesting_is_refused() {
     let depth = 100_000;
-    let doc = format!("<Policy xmlns=\"{NS}\">{}{}</Policy>", "<Apply>".repeat(depth), "</Apply>".repeat(depth));
+    let doc = format!(
+        "<Policy xmlns=\"{NS}\">{}{}</Policy>",
+        "<Apply>".repeat(depth),
+        "</Apply>".repeat(depth)
+    );
     let err = parse_policy(&doc).unwrap_err();
     assert_eq!(err, ParseError::TooDeep { limit: 64 });
     assert_eq!(err.to_string(), "elements are nested deeper than 64 levels");
-    let request = format!("<Request xmlns=\"{NS}\">{}{}</Request>", "<a>".repeat(depth), "</a>".repeat(depth));
-    assert_eq!(parse_request_xml(&request).unwrap_err(), ParseError::TooDeep { limit: 64 });
+    let request = format!(
+        "<Request xmlns=\"{NS}\">{}{}</Request>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
+    assert_eq!(
+        parse_request_xml(&request).unwrap_err(),
+        ParseError::TooDeep { limit: 64 }
+    );
 }
 
 #[test]
@@ -51,30 +74,70 @@ fn huge_values_are_refused() {
     let request = format!(
         "<Request xmlns=\"{NS}\"><Attributes Category=\"c\"><Attribute AttributeId=\"a\"><AttributeValue DataType=\"http://www.w3.org/2001/XMLSchema#string\">{big}</AttributeValue></Attribute></Attributes></Request>"
     );
-    assert_eq!(parse_request_xml(&request).unwrap_err(), ParseError::ValueTooLong { element: "AttributeValue".into(), limit: 64 * 1024 });
-    let in_attribute = format!("<Request xmlns=\"{NS}\"><Attributes Category=\"{big}\"/></Request>");
-    assert!(matches!(parse_request_xml(&in_attribute).unwrap_err(), ParseError::ValueTooLong { .. }));
-    let json = format!(r#"{{"Request":{{"Resource":[{{"Attribute":[{{"AttributeId":"a","Value":"{big}"}}]}}]}}}}"#);
-    assert!(matches!(parse_request_json(&json).unwrap_err(), ParseError::ValueTooLong { .. }));
+    assert_eq!(
+        parse_request_xml(&request).unwrap_err(),
+        ParseError::ValueTooLong {
+            element: "AttributeValue".into(),
+            limit: 64 * 1024
+        }
+    );
+    let in_attribute =
+        format!("<Request xmlns=\"{NS}\"><Attributes Category=\"{big}\"/></Request>");
+    assert!(matches!(
+        parse_request_xml(&in_attribute).unwrap_err(),
+        ParseError::ValueTooLong { .. }
+    ));
+    let json = format!(
+        r#"{{"Request":{{"Resource":[{{"Attribute":[{{"AttributeId":"a","Value":"{big}"}}]}}]}}}}"#
+    );
+    assert!(matches!(
+        parse_request_json(&json).unwrap_err(),
+        ParseError::ValueTooLong { .. }
+    ));
 }
 
 #[test]
 fn huge_documents_are_refused_before_parsing() {
     let limits = Limits::default();
-    let huge = format!("<Request xmlns=\"{NS}\">{}</Request>", " ".repeat(limits.max_document_bytes));
-    assert!(matches!(parse_request_xml(&huge).unwrap_err(), ParseError::TooLarge { .. }));
-    let json = format!("{{\"Request\":{{}},\"pad\":\"{}\"}}", "x".repeat(limits.max_document_bytes));
-    assert!(matches!(parse_request_json(&json).unwrap_err(), ParseError::TooLarge { .. }));
+    let huge = format!(
+        "<Request xmlns=\"{NS}\">{}</Request>",
+        " ".repeat(limits.max_document_bytes)
+    );
+    assert!(matches!(
+        parse_request_xml(&huge).unwrap_err(),
+        ParseError::TooLarge { .. }
+    ));
+    let json = format!(
+        "{{\"Request\":{{}},\"pad\":\"{}\"}}",
+        "x".repeat(limits.max_document_bytes)
+    );
+    assert!(matches!(
+        parse_request_json(&json).unwrap_err(),
+        ParseError::TooLarge { .. }
+    ));
 }
 
 #[test]
 fn deep_and_wide_json_is_refused() {
-    let deep = format!("{{\"Request\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"Request\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let err = parse_request_json(&deep).unwrap_err();
-    assert!(matches!(err, ParseError::Json(ref m) if m.contains("recursion")), "{err}");
+    assert!(
+        matches!(err, ParseError::Json(ref m) if m.contains("recursion")),
+        "{err}"
+    );
     // Many attributes under the size limit are fine; the node limit bounds XML the same way.
-    let many = format!("<Request xmlns=\"{NS}\">{}</Request>", "<Attributes Category=\"c\"/>".repeat(250_000));
-    assert!(matches!(parse_request_xml(&many).unwrap_err(), ParseError::TooLarge { .. } | ParseError::TooManyNodes { .. }));
+    let many = format!(
+        "<Request xmlns=\"{NS}\">{}</Request>",
+        "<Attributes Category=\"c\"/>".repeat(250_000)
+    );
+    assert!(matches!(
+        parse_request_xml(&many).unwrap_err(),
+        ParseError::TooLarge { .. } | ParseError::TooManyNodes { .. }
+    ));
 }
 
 #[test]
@@ -89,7 +152,10 @@ fn hostile_regular_expressions_are_bounded() {
         "a".repeat(10_000)
     );
     let document = parse_policy(&policy).expect("parses");
-    let result = fullmakt_xacml::Pdp::new(&document).decide_individual(&fullmakt_xacml::Request::new(), fullmakt_xacml::DateTime::from_unix(0, 0));
+    let result = fullmakt_xacml::Pdp::new(&document).decide_individual(
+        &fullmakt_xacml::Request::new(),
+        fullmakt_xacml::DateTime::from_unix(0, 0),
+    );
     assert_eq!(result.decision, fullmakt_xacml::Decision::NotApplicable);
     let huge_pattern = format!(
         r#"<Policy xmlns="{NS}" PolicyId="p" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides"><Target/>
@@ -98,16 +164,31 @@ fn hostile_regular_expressions_are_bounded() {
         <AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">x</AttributeValue></Apply></Condition></Rule></Policy>"#
     );
     let document = parse_policy(&huge_pattern).expect("parses");
-    let result = fullmakt_xacml::Pdp::new(&document).decide_individual(&fullmakt_xacml::Request::new(), fullmakt_xacml::DateTime::from_unix(0, 0));
+    let result = fullmakt_xacml::Pdp::new(&document).decide_individual(
+        &fullmakt_xacml::Request::new(),
+        fullmakt_xacml::DateTime::from_unix(0, 0),
+    );
     assert_eq!(result.decision, fullmakt_xacml::Decision::Indeterminate);
-    assert!(result.status.message.unwrap_or_default().contains("regular expression"));
+    assert!(result
+        .status
+        .message
+        .unwrap_or_default()
+        .contains("regular expression"));
 }
 
 #[test]
 fn garbage_never_panics() {
     // A cheap deterministic fuzz: every prefix and some mutations of a real policy and request.
-    let policy = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/IIIA001Policy.xml")).expect("policy");
-    let request = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/IIA001Request.json")).expect("request");
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/IIIA001Policy.xml"
+    ))
+    .expect("policy");
+    let request = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/IIA001Request.json"
+    ))
+    .expect("request");
     let mut seed: u64 = 0x2545F4914F6CDD1D;
     let mut next = || {
         seed ^= seed << 13;
@@ -132,7 +213,8 @@ fn garbage_never_panics() {
             let mutated = String::from_utf8_lossy(&mutated);
             if let Ok(d) = parse_policy(&mutated) {
                 if let Ok(r) = parse_request_xml(&mutated) {
-                    let _ = fullmakt_xacml::Pdp::new(&d).decide(&r, fullmakt_xacml::DateTime::from_unix(0, 0));
+                    let _ = fullmakt_xacml::Pdp::new(&d)
+                        .decide(&r, fullmakt_xacml::DateTime::from_unix(0, 0));
                 }
             }
             let _ = parse_request_json(&mutated);
