@@ -15,6 +15,7 @@ use crate::policy::*;
 use crate::request::{Category, Request};
 use crate::temporal::DateTime;
 use crate::value::{DataType, Value};
+use crate::xpath::XmlContent;
 
 const CURRENT_TIME: &str = "urn:oasis:names:tc:xacml:1.0:environment:current-time";
 const CURRENT_DATE: &str = "urn:oasis:names:tc:xacml:1.0:environment:current-date";
@@ -247,7 +248,8 @@ pub(crate) fn included_attributes(request: &Request) -> Vec<Category> {
             None => out.push(Category {
                 category: c.category.clone(),
                 id: c.id.clone(),
-                content: None,
+                content: c.content.clone(),
+                content_xml: None,
                 attributes,
             }),
         }
@@ -403,11 +405,8 @@ fn missing(d: &AttributeDesignator) -> EvalError {
     )
 }
 
-fn selector_unsupported(s: &AttributeSelector) -> EvalError {
-    EvalError::new(
-        StatusCode::ProcessingError,
-        format!("AttributeSelector {} is not supported (no XPath)", s.path),
-    )
+fn xpath_error(message: String) -> EvalError {
+    EvalError::new(StatusCode::ProcessingError, message)
 }
 
 impl<'r> Context<'r> {
@@ -466,6 +465,149 @@ impl<'r> Context<'r> {
             return Err(missing(d));
         }
         Ok(bag)
+    }
+
+    // ----- XPath over request Content -----
+
+    /// The `<Content>` of a category (the first one present).
+    fn content(&self, category: &str) -> Option<&'r XmlContent> {
+        let request: &'r Request = self.request;
+        request
+            .categories
+            .iter()
+            .filter(|c| c.category == category)
+            .find_map(|c| c.content_xml.as_deref())
+    }
+
+    /// Nodes selected by an xpathExpression value in the Content of its XPathCategory.
+    fn xpath_nodes(
+        &self,
+        value: &Value,
+    ) -> Result<(Option<&'r XmlContent>, Vec<usize>), EvalError> {
+        let Value::XPathExpression {
+            path,
+            category,
+            namespaces,
+        } = value
+        else {
+            return Err(xpath_error(format!(
+                "expected an xpathExpression, got {}",
+                value.data_type().short_name()
+            )));
+        };
+        match self.content(category) {
+            None => Ok((None, Vec::new())),
+            Some(content) => Ok((
+                Some(content),
+                content.select(path, namespaces, 0).map_err(xpath_error)?,
+            )),
+        }
+    }
+
+    /// An AttributeSelector's bag (XACML 3.0 §5.30): the path is applied to the category's
+    /// Content (or to the node its ContextSelectorId attribute selects), and each selected
+    /// node's string value is read as the selector's data type.
+    fn selector_bag<'x>(
+        &'x self,
+        s: &'x AttributeSelector,
+    ) -> Result<Vec<Cow<'x, Value>>, EvalError> {
+        let missing = || {
+            EvalError::new(
+                StatusCode::MissingAttribute,
+                format!(
+                    "AttributeSelector {} in category {} selects nothing",
+                    s.path, s.category
+                ),
+            )
+        };
+        let Some(content) = self.content(&s.category) else {
+            return if s.must_be_present {
+                Err(missing())
+            } else {
+                Ok(Vec::new())
+            };
+        };
+        let context = match &s.context_selector_id {
+            None => 0,
+            Some(id) => {
+                let request: &'r Request = self.request;
+                let values: Vec<&Value> = request
+                    .categories
+                    .iter()
+                    .filter(|c| c.category == s.category)
+                    .flat_map(|c| c.attributes.iter())
+                    .filter(|a| &a.attribute_id == id)
+                    .flat_map(|a| a.values.iter())
+                    .filter(|v| v.is_of(&DataType::XPathExpression))
+                    .collect();
+                let [value] = values.as_slice() else {
+                    return Err(xpath_error(format!(
+                        "ContextSelectorId {id} must name exactly one xpathExpression value"
+                    )));
+                };
+                match self.xpath_nodes(value)? {
+                    (Some(c), nodes) if std::ptr::eq(c, content) && nodes.len() == 1 => nodes[0],
+                    _ => return Err(xpath_error(format!(
+                        "the context selector {id} must select exactly one node of this Content"
+                    ))),
+                }
+            }
+        };
+        let nodes = content
+            .select(&s.path, &s.namespaces, context)
+            .map_err(xpath_error)?;
+        if nodes.is_empty() && s.must_be_present {
+            return Err(missing());
+        }
+        nodes
+            .into_iter()
+            .map(|n| {
+                Value::parse(&s.data_type, &content.string_value(n))
+                    .map(Cow::Owned)
+                    .map_err(|e| xpath_error(format!("AttributeSelector {}: {e}", s.path)))
+            })
+            .collect()
+    }
+
+    fn xpath_function<'x>(
+        &'x self,
+        apply: &'x Apply,
+        variables: &'x [VariableDefinition],
+        depth: usize,
+    ) -> Result<Val<'x>, EvalError> {
+        let mut args = Vec::with_capacity(2);
+        for a in &apply.arguments {
+            match self.expression(a, variables, depth + 1)? {
+                Val::Atom(v) => args.push(self.xpath_nodes(&v)?),
+                Val::Bag(_) => {
+                    return Err(xpath_error(format!(
+                        "{}: arguments must be single xpathExpressions",
+                        apply.function_id
+                    )))
+                }
+            }
+        }
+        let boolean = |b: bool| Ok(Val::Atom(Cow::Owned(Value::Boolean(b))));
+        match (&apply.function, args.as_slice()) {
+            (Function::XPathNodeCount, [(_, nodes)]) => {
+                Ok(Val::Atom(Cow::Owned(Value::Integer(nodes.len() as i64))))
+            }
+            (Function::XPathNodeEqual, [(Some(a), first), (Some(b), second)]) => {
+                boolean(std::ptr::eq(*a, *b) && first.iter().any(|n| second.contains(n)))
+            }
+            // True when a node of the second set is a node of the first set or lies below one.
+            (Function::XPathNodeMatch, [(Some(a), first), (Some(b), second)]) => boolean(
+                std::ptr::eq(*a, *b)
+                    && second
+                        .iter()
+                        .any(|n| first.iter().any(|f| a.is_at_or_below(*n, *f))),
+            ),
+            (Function::XPathNodeEqual | Function::XPathNodeMatch, [_, _]) => boolean(false),
+            _ => Err(xpath_error(format!(
+                "{}: wrong number of arguments",
+                apply.function_id
+            ))),
+        }
     }
 
     // ----- targets -----
@@ -527,7 +669,24 @@ impl<'r> Context<'r> {
         let d = match &m.source {
             AttributeSource::Designator(d) => d,
             AttributeSource::Selector(s) => {
-                return TargetResult::Indeterminate(selector_unsupported(s))
+                let bag = match self.selector_bag(s) {
+                    Ok(bag) => bag,
+                    Err(e) => return TargetResult::Indeterminate(e),
+                };
+                let mut error = None;
+                for v in &bag {
+                    match self.match_one(m, v) {
+                        Ok(true) => return TargetResult::Match,
+                        Ok(false) => {}
+                        Err(e) => {
+                            error.get_or_insert(e);
+                        }
+                    }
+                }
+                return match error {
+                    Some(e) => TargetResult::Indeterminate(e),
+                    None => TargetResult::NoMatch,
+                };
             }
         };
         let mut error = None;
@@ -610,7 +769,9 @@ impl<'r> Context<'r> {
             Expression::Attribute(AttributeSource::Designator(d)) => {
                 Ok(Val::Bag(self.designator_bag(d)?))
             }
-            Expression::Attribute(AttributeSource::Selector(s)) => Err(selector_unsupported(s)),
+            Expression::Attribute(AttributeSource::Selector(s)) => {
+                Ok(Val::Bag(self.selector_bag(s)?))
+            }
             Expression::VariableReference(i) => match variables.get(*i) {
                 Some(v) => self.expression(&v.expression, variables, depth + 1),
                 None => Err(EvalError::new(
@@ -729,6 +890,9 @@ impl<'r> Context<'r> {
                     Some(e) => Err(e),
                     None => boolean(false),
                 }
+            }
+            Function::XPathNodeCount | Function::XPathNodeEqual | Function::XPathNodeMatch => {
+                self.xpath_function(apply, variables, depth)
             }
             _ if f.is_higher_order() => {
                 let Some((Expression::Function(inner), rest)) = apply.arguments.split_first()

@@ -97,6 +97,11 @@ pub enum Function {
     FromString(DataType),
     /// `string-from-{type}`.
     ToString(DataType),
+    /// `xpath-node-count`, `xpath-node-equal`, `xpath-node-match`: evaluated by the
+    /// evaluator, which holds the request's Content.
+    XPathNodeCount,
+    XPathNodeEqual,
+    XPathNodeMatch,
     /// A function this engine does not implement (the XPath functions, unknown ids):
     /// applying it is Indeterminate with `processing-error`.
     Unsupported(Box<str>),
@@ -169,6 +174,9 @@ impl Function {
             "date-add-yearMonthDuration" => Some(F::DateYearMonth { subtract: false }),
             "date-subtract-yearMonthDuration" => Some(F::DateYearMonth { subtract: true }),
             "string-normalize-space" => Some(F::StringNormalizeSpace),
+            "xpath-node-count" => Some(F::XPathNodeCount),
+            "xpath-node-equal" => Some(F::XPathNodeEqual),
+            "xpath-node-match" => Some(F::XPathNodeMatch),
             "string-normalize-to-lower-case" => Some(F::StringNormalizeToLowerCase),
             _ => None,
         };
@@ -733,7 +741,9 @@ pub(crate) fn call<'a>(
             arity(&args, 1, name)?;
             owned(Value::String(atom(&args, 0, t, name)?.lexical().into()))
         }
-        F::Or | F::And | F::NOf => Err(processing(format!("{name} is evaluated lazily"))),
+        F::Or | F::And | F::NOf | F::XPathNodeCount | F::XPathNodeEqual | F::XPathNodeMatch => {
+            Err(processing(format!("{name} is evaluated by the evaluator")))
+        }
         F::AnyOf | F::AllOf | F::AnyOfAny | F::AllOfAny | F::AnyOfAll | F::AllOfAll | F::Map => {
             Err(processing(format!(
                 "{name} needs a function as its first argument"

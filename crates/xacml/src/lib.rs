@@ -29,6 +29,7 @@ mod response;
 mod temporal;
 mod value;
 mod xml;
+mod xpath;
 
 pub use decision::{
     AttributeAssignment, Decision, DecisionResult, EvalError, Obligation, PolicyIdentifier,
@@ -50,3 +51,4 @@ pub use response::{
 pub use temporal::{Date, DateTime, DayTimeDuration, TemporalError, Time, YearMonthDuration};
 pub use value::{DataType, Value, ValueError};
 pub use xml::Limits;
+pub use xpath::XmlContent;

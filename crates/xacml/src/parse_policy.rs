@@ -350,7 +350,12 @@ fn attribute_value(node: Node<'_, '_>) -> Result<Value, ParseError> {
             "structured content is not supported; expected text",
         ));
     }
-    Value::parse(&data_type, &xml::text_content(node))
+    let text = xml::text_content(node);
+    if data_type == DataType::XPathExpression {
+        return crate::value::xpath_value(node, &text)
+            .map_err(|e| ParseError::element("AttributeValue", e));
+    }
+    Value::parse(&data_type, &text)
         .map_err(|e| ParseError::element("AttributeValue", e.to_string()))
 }
 
@@ -376,6 +381,7 @@ fn selector(node: Node<'_, '_>) -> Result<AttributeSelector, ParseError> {
         context_selector_id: node.attribute("ContextSelectorId").map(str::to_owned),
         data_type: DataType::from_uri(required(node, "DataType")?),
         must_be_present: must_be_present(node)?,
+        namespaces: crate::xpath::namespaces_of(node),
     })
 }
 

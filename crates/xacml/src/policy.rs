@@ -139,8 +139,8 @@ pub struct AttributeDesignator {
     pub must_be_present: bool,
 }
 
-/// An XPath selector. Parsed so policies using one load, but evaluated as Indeterminate
-/// (processing-error): this engine has no XPath.
+/// An XPath selector over the request's `<Content>` of `category` (see
+/// [`crate::XmlContent`] for the XPath subset).
 #[derive(Debug, Clone)]
 pub struct AttributeSelector {
     pub category: String,
@@ -148,6 +148,8 @@ pub struct AttributeSelector {
     pub context_selector_id: Option<String>,
     pub data_type: DataType,
     pub must_be_present: bool,
+    /// Namespace bindings in scope at the selector, for the prefixes in `path`.
+    pub namespaces: crate::xpath::Namespaces,
 }
 
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -17,6 +18,7 @@ use crate::value::{truncate, DataType, Value, ValueError};
 use crate::xml::{
     self, boolean_attribute, check_namespace, elements, name, required, Limits, XML_NS,
 };
+use crate::xpath::XmlContent;
 
 /// Which wire form a request came in; responses are written in the same form, and the two
 /// differ in how MultiRequests and repeated categories are read.
@@ -43,6 +45,8 @@ pub struct Category {
     pub id: Option<String>,
     /// JSON `Content` as given; XML `<Content>` is not kept (no XPath here).
     pub content: Option<String>,
+    /// XML `<Content>`, for AttributeSelector and the xpath-node functions.
+    pub content_xml: Option<Arc<XmlContent>>,
     pub attributes: Vec<Attribute>,
 }
 
@@ -113,6 +117,7 @@ impl Request {
                     category: category.to_owned(),
                     id: None,
                     content: None,
+                    content_xml: None,
                     attributes: Vec::new(),
                 });
                 self.categories.len() - 1
@@ -368,12 +373,13 @@ fn attributes_element(node: roxmltree::Node<'_, '_>) -> Result<Category, ParseEr
         category: required(node, "Category")?.to_owned(),
         id: node.attribute((XML_NS, "id")).map(str::to_owned),
         content: None,
+        content_xml: None,
         attributes: Vec::new(),
     };
     for child in elements(node) {
         check_namespace(child)?;
         match name(child) {
-            "Content" => {}
+            "Content" => category.content_xml = Some(Arc::new(XmlContent::from_node(child))),
             "Attribute" => {
                 let mut attribute = Attribute {
                     attribute_id: required(child, "AttributeId")?.to_owned(),
@@ -390,7 +396,13 @@ fn attributes_element(node: roxmltree::Node<'_, '_>) -> Result<Category, ParseEr
                         ));
                     }
                     let data_type = DataType::from_uri(required(v, "DataType")?);
-                    let value = Value::parse(&data_type, &xml::text_content(v)).map_err(|e| {
+                    let text = xml::text_content(v);
+                    let value = if data_type == DataType::XPathExpression {
+                        crate::value::xpath_value(v, &text)
+                    } else {
+                        Value::parse(&data_type, &text).map_err(|e| e.to_string())
+                    }
+                    .map_err(|e| {
                         ParseError::element(
                             "AttributeValue",
                             format!("attribute {}: {e}", truncate(&attribute.attribute_id, 200)),
@@ -553,6 +565,7 @@ fn json_category(
         content: get(item, "Content")
             .map(|v| json_string(v, "Content"))
             .transpose()?,
+        content_xml: None,
         attributes: Vec::new(),
     };
     for attribute in get(item, "Attribute").map(as_list).unwrap_or_default() {

@@ -135,6 +135,9 @@ fn write_category(out: &mut String, category: &Category) {
         for v in &a.values {
             out.push_str("<AttributeValue");
             attr(out, "DataType", v.data_type().uri());
+            if let crate::value::Value::XPathExpression { category, .. } = v {
+                attr(out, "XPathCategory", category);
+            }
             out.push('>');
             escape(&v.lexical(), out);
             out.push_str("</AttributeValue>");

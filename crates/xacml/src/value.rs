@@ -9,6 +9,7 @@ use std::fmt;
 use base64::Engine as _;
 
 use crate::temporal::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration};
+use crate::xpath::Namespaces;
 
 const XS: &str = "http://www.w3.org/2001/XMLSchema#";
 
@@ -32,6 +33,7 @@ pub enum DataType {
     X500Name,
     IpAddress,
     DnsName,
+    XPathExpression,
     Other(Box<str>),
 }
 
@@ -55,6 +57,7 @@ impl DataType {
             "urn:oasis:names:tc:xacml:1.0:data-type:x500Name" => DataType::X500Name,
             "urn:oasis:names:tc:xacml:2.0:data-type:ipAddress" => DataType::IpAddress,
             "urn:oasis:names:tc:xacml:2.0:data-type:dnsName" => DataType::DnsName,
+            "urn:oasis:names:tc:xacml:3.0:data-type:xpathExpression" => DataType::XPathExpression,
             // XACML 1.x/2.0 named the durations after the XQuery working draft.
             "http://www.w3.org/TR/2002/WD-xquery-operators-20020816#dayTimeDuration" => {
                 DataType::DayTimeDuration
@@ -107,6 +110,7 @@ impl DataType {
             DataType::X500Name => "urn:oasis:names:tc:xacml:1.0:data-type:x500Name",
             DataType::IpAddress => "urn:oasis:names:tc:xacml:2.0:data-type:ipAddress",
             DataType::DnsName => "urn:oasis:names:tc:xacml:2.0:data-type:dnsName",
+            DataType::XPathExpression => "urn:oasis:names:tc:xacml:3.0:data-type:xpathExpression",
             DataType::Other(uri) => uri,
         }
     }
@@ -144,6 +148,13 @@ pub enum Value {
     X500Name(Box<str>),
     IpAddress(Box<str>),
     DnsName(Box<str>),
+    /// An XPath expression over the Content of `category`, with the namespace bindings in
+    /// scope where it was written.
+    XPathExpression {
+        path: Box<str>,
+        category: Box<str>,
+        namespaces: Namespaces,
+    },
     /// A value of a data type this engine does not interpret; equal only to the same text.
     Other {
         data_type: Box<str>,
@@ -224,6 +235,13 @@ impl Value {
             }
             DataType::IpAddress => Value::IpAddress(trimmed.into()),
             DataType::DnsName => Value::DnsName(trimmed.into()),
+            // Without its element there is no XPathCategory or namespace context; the XML
+            // parsers build these values with both (see `xpath_value`).
+            DataType::XPathExpression => Value::XPathExpression {
+                path: trimmed.into(),
+                category: "".into(),
+                namespaces: Namespaces::default(),
+            },
             DataType::Other(uri) => Value::Other {
                 data_type: uri.clone(),
                 text: text.into(),
@@ -249,6 +267,7 @@ impl Value {
             Value::X500Name(_) => DataType::X500Name,
             Value::IpAddress(_) => DataType::IpAddress,
             Value::DnsName(_) => DataType::DnsName,
+            Value::XPathExpression { .. } => DataType::XPathExpression,
             Value::Other { data_type, .. } => DataType::Other(data_type.clone()),
         }
     }
@@ -283,6 +302,18 @@ impl Value {
             (Value::IpAddress(a), Value::IpAddress(b)) => a == b,
             (Value::DnsName(a), Value::DnsName(b)) => a.eq_ignore_ascii_case(b),
             (
+                Value::XPathExpression {
+                    path: a,
+                    category: ca,
+                    ..
+                },
+                Value::XPathExpression {
+                    path: b,
+                    category: cb,
+                    ..
+                },
+            ) => a == b && ca == cb,
+            (
                 Value::Other {
                     data_type: ta,
                     text: a,
@@ -306,6 +337,7 @@ impl Value {
             | Value::IpAddress(s)
             | Value::DnsName(s) => Cow::Borrowed(s),
             Value::Other { text, .. } => Cow::Borrowed(text),
+            Value::XPathExpression { path, .. } => Cow::Borrowed(path),
             Value::Boolean(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Value::Integer(i) => Cow::Owned(i.to_string()),
             Value::Double(d) => Cow::Owned(format_double(*d)),
@@ -394,6 +426,19 @@ fn parse_hex(text: &str) -> Option<Box<[u8]>> {
         out.push((hi * 16 + lo) as u8);
     }
     Some(out.into())
+}
+
+/// An xpathExpression AttributeValue: its XPathCategory and in-scope namespaces come from
+/// the element (XACML 3.0 §A.2).
+pub(crate) fn xpath_value(node: roxmltree::Node<'_, '_>, text: &str) -> Result<Value, String> {
+    let category = node
+        .attribute("XPathCategory")
+        .ok_or("an xpathExpression value needs an XPathCategory attribute")?;
+    Ok(Value::XPathExpression {
+        path: text.trim().into(),
+        category: category.into(),
+        namespaces: crate::xpath::namespaces_of(node),
+    })
 }
 
 /// `string-equal-ignore-case`: equal after lower-casing (XACML 3.0 §A.3.1, fn:lower-case),

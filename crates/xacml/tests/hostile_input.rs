@@ -221,3 +221,32 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn xpath_work_stays_linear() {
+    // 20,000 elements and a path of 100 `//*` steps: each step visits every node at most
+    // once, however many context nodes it starts from.
+    let content: String = "<md:a><md:b x=\"1\"/></md:a>".repeat(10_000);
+    let path = "//*".repeat(100);
+    let policy = format!(
+        r#"<Policy xmlns="{NS}" xmlns:md="urn:md" PolicyId="p" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides"><Target/>
+        <Rule RuleId="r" Effect="Permit"><Condition><Apply FunctionId="urn:oasis:names:tc:xacml:1.0:function:integer-equal">
+        <Apply FunctionId="urn:oasis:names:tc:xacml:3.0:function:xpath-node-count">
+        <AttributeValue DataType="urn:oasis:names:tc:xacml:3.0:data-type:xpathExpression" XPathCategory="urn:oasis:names:tc:xacml:3.0:attribute-category:resource">{path}</AttributeValue></Apply>
+        <AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">0</AttributeValue></Apply></Condition></Rule></Policy>"#
+    );
+    let request = format!(
+        r#"<Request xmlns="{NS}" xmlns:md="urn:md"><Attributes Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource"><Content>{content}</Content></Attributes></Request>"#
+    );
+    let document = parse_policy(&policy).expect("parses");
+    let request = parse_request_xml(&request).expect("parses");
+    let result = fullmakt_xacml::Pdp::new(&document)
+        .decide_individual(&request, fullmakt_xacml::DateTime::from_unix(0, 0));
+    // Only two levels exist, so a hundred child steps select nothing: Permit.
+    assert_eq!(
+        result.decision,
+        fullmakt_xacml::Decision::Permit,
+        "{:?}",
+        result.status
+    );
+}
