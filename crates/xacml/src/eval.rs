@@ -547,9 +547,11 @@ impl<'r> Context<'r> {
                 };
                 match self.xpath_nodes(value)? {
                     (Some(c), nodes) if std::ptr::eq(c, content) && nodes.len() == 1 => nodes[0],
-                    _ => return Err(xpath_error(format!(
+                    _ => {
+                        return Err(xpath_error(format!(
                         "the context selector {id} must select exactly one node of this Content"
-                    ))),
+                    )))
+                    }
                 }
             }
         };

@@ -20,6 +20,9 @@ use crate::xml::{
 };
 use crate::xpath::XmlContent;
 
+const MULTIPLE_CONTENT_SELECTOR: &str = "urn:oasis:names:tc:xacml:3.0:multiple:content-selector";
+const CONTENT_SELECTOR: &str = "urn:oasis:names:tc:xacml:3.0:content-selector";
+
 /// Which wire form a request came in; responses are written in the same form, and the two
 /// differ in how MultiRequests and repeated categories are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +171,11 @@ impl Request {
     /// Whether this request stands for more than one individual decision.
     pub fn is_multiple(&self) -> bool {
         match self.format {
-            RequestFormat::Xml => !self.multi_requests.is_empty() || self.has_repeated_category(),
+            RequestFormat::Xml => {
+                !self.multi_requests.is_empty()
+                    || self.has_repeated_category()
+                    || self.content_selector().is_some()
+            }
             RequestFormat::Json => self.multi_requests.len() >= 2,
         }
     }
@@ -186,6 +193,97 @@ impl Request {
     /// borrowed, so the common case does not copy.
     pub fn individual_requests(&self) -> Result<Vec<Cow<'_, Request>>, RequestError> {
         if !self.is_multiple() {
+            return Ok(vec![Cow::Borrowed(self)]);
+        }
+        let split = self.split_references_and_categories()?;
+        if self.format == RequestFormat::Json {
+            return Ok(split);
+        }
+        let mut out = Vec::with_capacity(split.len());
+        for request in split {
+            if request.content_selector().is_some() {
+                out.extend(
+                    request
+                        .expand_content_selector()?
+                        .into_iter()
+                        .map(Cow::Owned),
+                );
+            } else {
+                out.push(request);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where the `multiple:content-selector` attribute is: (category index, attribute index).
+    fn content_selector(&self) -> Option<(usize, usize)> {
+        self.categories.iter().enumerate().find_map(|(i, c)| {
+            c.attributes
+                .iter()
+                .position(|a| a.attribute_id == MULTIPLE_CONTENT_SELECTOR)
+                .map(|j| (i, j))
+        })
+    }
+
+    /// One request per node the content-selector selects, each with a `content-selector`
+    /// attribute naming its node (Multiple Decision Profile §2.2; conformance IIIE301).
+    fn expand_content_selector(&self) -> Result<Vec<Request>, RequestError> {
+        let fail = |why: String| RequestError(format!("multiple:content-selector: {why}"));
+        let Some((ci, ai)) = self.content_selector() else {
+            return Ok(vec![self.clone()]);
+        };
+        let attribute = &self.categories[ci].attributes[ai];
+        let [Value::XPathExpression {
+            path,
+            category,
+            namespaces,
+        }] = attribute.values.as_slice()
+        else {
+            return Err(fail("expected exactly one xpathExpression value".into()));
+        };
+        let content = self
+            .categories
+            .iter()
+            .filter(|c| c.category == category.as_ref())
+            .find_map(|c| c.content_xml.as_deref())
+            .ok_or_else(|| fail(format!("no <Content> in category {category}")))?;
+        let nodes = content.select(path, namespaces, 0).map_err(fail)?;
+        if nodes.len() > 1024 {
+            return Err(fail(format!(
+                "selects {} nodes; at most 1024 are allowed",
+                nodes.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            // The node's own path: the selector with the position among its siblings that
+            // selects exactly this node.
+            let own_path = (1..=1024)
+                .map(|k| format!("{path}[{k}]"))
+                .find(|p| {
+                    content
+                        .select(p, namespaces, 0)
+                        .is_ok_and(|found| found == [node])
+                })
+                .ok_or_else(|| fail(format!("cannot name selected node {node} by position")))?;
+            let mut request = self.clone();
+            request.categories[ci].attributes[ai] = Attribute {
+                attribute_id: CONTENT_SELECTOR.to_owned(),
+                issuer: attribute.issuer.clone(),
+                include_in_result: attribute.include_in_result,
+                values: vec![Value::XPathExpression {
+                    path: own_path.into(),
+                    category: category.clone(),
+                    namespaces: namespaces.clone(),
+                }],
+            };
+            out.push(request);
+        }
+        Ok(out)
+    }
+
+    fn split_references_and_categories(&self) -> Result<Vec<Cow<'_, Request>>, RequestError> {
+        if self.multi_requests.is_empty() && !self.has_repeated_category() {
             return Ok(vec![Cow::Borrowed(self)]);
         }
         let single = |categories: Vec<Category>| Request {

@@ -27,10 +27,6 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
         "IIIC003",
         "hierarchical resources (scope=Descendants) need a resource hierarchy the PDP does not have",
     ),
-    (
-        "IIIE301",
-        "multiple decisions selected by a content-selector (one result per selected node) are not implemented",
-    ),
 ];
 
 /// Altinn edited the expected responses of these three cases to Indeterminate because its PDP
