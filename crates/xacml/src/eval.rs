@@ -104,26 +104,36 @@ fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     parse(a).cmp(&parse(b))
 }
 
+/// Among several stored versions that a reference accepts, the latest is used (XACML 3.0
+/// §5.10).
 impl PolicyRepository for PolicyStore {
     fn find_policy(&self, reference: &IdReference) -> Option<Arc<Policy>> {
-        self.documents.iter().find_map(|d| match d {
-            PolicyDocument::Policy(p)
-                if p.id == reference.id && Self::version_ok(reference, &p.version) =>
-            {
-                Some(p.clone())
-            }
-            _ => None,
-        })
+        self.documents
+            .iter()
+            .filter_map(|d| match d {
+                PolicyDocument::Policy(p)
+                    if p.id == reference.id && Self::version_ok(reference, &p.version) =>
+                {
+                    Some(p)
+                }
+                _ => None,
+            })
+            .max_by(|a, b| compare_versions(&a.version, &b.version))
+            .cloned()
     }
     fn find_policy_set(&self, reference: &IdReference) -> Option<Arc<PolicySet>> {
-        self.documents.iter().find_map(|d| match d {
-            PolicyDocument::PolicySet(s)
-                if s.id == reference.id && Self::version_ok(reference, &s.version) =>
-            {
-                Some(s.clone())
-            }
-            _ => None,
-        })
+        self.documents
+            .iter()
+            .filter_map(|d| match d {
+                PolicyDocument::PolicySet(s)
+                    if s.id == reference.id && Self::version_ok(reference, &s.version) =>
+                {
+                    Some(s)
+                }
+                _ => None,
+            })
+            .max_by(|a, b| compare_versions(&a.version, &b.version))
+            .cloned()
     }
 }
 
@@ -1390,6 +1400,14 @@ impl<'r> Context<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parsed_policies_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<PolicyDocument>();
+        shared::<Request>();
+        shared::<PolicyStore>();
+    }
 
     #[test]
     fn versions_match_patterns() {
