@@ -67,7 +67,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/resource/{id}",
             get(resource_registry::get_resource).put(resource_registry::update_resource).delete(resource_registry::delete_resource),
-        );
+        )
+        .route(
+            "/resource/{id}/policy",
+            get(resource_registry::get_policy).post(resource_registry::write_policy).put(resource_registry::replace_policy),
+        )
+        .route("/resource/{id}/policy/rules", get(resource_registry::policy_rules))
+        .route("/resource/{id}/policy/subjects", get(resource_registry::policy_subjects))
+        .route("/resource/{id}/policy/rights", get(resource_registry::policy_rights));
+    let resource_registry_v2 = Router::new().route("/resource/{id}/policy/rights", get(resource_registry::policy_rights_v2));
 
     Router::new()
         .route("/token", post(token::token))
@@ -75,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/oauth-authorization-server", get(token::metadata))
         .nest("/api/v1", api)
         .nest("/resourceregistry/api/v1", resource_registry)
+        .nest("/resourceregistry/api/v2", resource_registry_v2)
         .route("/health", get(health))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))

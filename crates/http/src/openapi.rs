@@ -17,7 +17,9 @@ use utoipa::{Modify, OpenApi};
         crate::admin::revoke_scope_access,
         crate::resource_registry::resource_list, crate::resource_registry::search, crate::resource_registry::get_resource,
         crate::resource_registry::create_resource, crate::resource_registry::update_resource,
-        crate::resource_registry::delete_resource,
+        crate::resource_registry::delete_resource, crate::resource_registry::get_policy, crate::resource_registry::write_policy,
+        crate::resource_registry::replace_policy, crate::resource_registry::policy_rules, crate::resource_registry::policy_subjects,
+        crate::resource_registry::policy_rights, crate::resource_registry::policy_rights_v2,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)

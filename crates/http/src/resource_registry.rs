@@ -3,14 +3,16 @@
 //! `fullmakt_service::resource_registry`).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::header::LOCATION;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fullmakt_domain::resource::ServiceResource;
 use fullmakt_service::resource_registry::{self as registry, ResourceSearch, Writer};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::admin::caller;
 use crate::problem::Problem;
@@ -106,4 +108,112 @@ pub async fn delete_resource(State(s): State<AppState>, Extension(t): Extension<
     let c = caller(&s, &h, &t).await?;
     call!(t, registry::delete_resource(&s.store, Writer::Api(&c), &id));
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Reads the multipart field `policyFile`, as the reference's upload form names it.
+async fn policy_file(mut form: Multipart, t: &TraceId) -> Result<String, Problem> {
+    let bad = |detail: String| Problem::bad_request(detail, t);
+    while let Some(field) = form.next_field().await.map_err(|e| bad(format!("the body is not valid multipart form data: {e}")))? {
+        if field.name() == Some("policyFile") {
+            let bytes = field.bytes().await.map_err(|e| bad(format!("the policy file could not be read: {e}")))?;
+            return String::from_utf8(bytes.to_vec()).map_err(|_| bad("the policy file is not UTF-8 text".into()));
+        }
+    }
+    Err(bad("The policy file can not be null: send it as the multipart field policyFile".into()))
+}
+
+#[utoipa::path(post, path = "/resourceregistry/api/v1/resource/{id}/policy", tag = "resourceregistry",
+    security(("bearer" = ["altinn:resourceregistry/resource.write"])), params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "XACML 3.0 policy in the field policyFile"),
+    responses((status = 201), (status = 400), (status = 401), (status = 403)))]
+pub async fn write_policy(
+    State(s): State<AppState>,
+    Extension(t): Extension<TraceId>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    let c = caller(&s, &h, &t).await?;
+    let form = form.map_err(|e| Problem::bad_request(format!("the body is not multipart form data: {e}"), &t))?;
+    let xml = policy_file(form, &t).await?;
+    call!(t, registry::store_policy(&s.store, Writer::Api(&c), &id, &xml));
+    Ok((StatusCode::CREATED, [(LOCATION, format!("{id}/policy"))]).into_response())
+}
+
+#[utoipa::path(put, path = "/resourceregistry/api/v1/resource/{id}/policy", tag = "resourceregistry",
+    security(("bearer" = ["altinn:resourceregistry/resource.write"])), params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "XACML 3.0 policy in the field policyFile"),
+    responses((status = 201), (status = 400), (status = 401), (status = 403)))]
+pub async fn replace_policy(
+    state: State<AppState>,
+    trace: Extension<TraceId>,
+    h: HeaderMap,
+    id: Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    write_policy(state, trace, h, id, form).await
+}
+
+#[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy", tag = "resourceregistry",
+    params(("id" = String, Path)), responses((status = 200, content_type = "text/xml", body = String), (status = 404)))]
+pub async fn get_policy(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
+    let xml = call!(t, registry::policy_xml(&s.store, &id));
+    Ok(([(CONTENT_TYPE, "text/xml")], xml).into_response())
+}
+
+#[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy/rules", tag = "resourceregistry",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<registry::PolicyRule>), (status = 404)))]
+pub async fn policy_rules(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(call!(t, registry::policy_rules(&s.store, &id))).into_response())
+}
+
+#[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy/subjects", tag = "resourceregistry",
+    params(("id" = String, Path)), responses((status = 200, description = "{\"links\":{\"next\":null},\"data\":[{type,value,urn}]}"), (status = 404)))]
+pub async fn policy_subjects(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
+    let subjects = call!(t, registry::policy_subjects(&s.store, &id));
+    Ok(Json(json!({"links": {"next": null}, "data": subjects})).into_response())
+}
+
+#[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy/rights", tag = "resourceregistry",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<registry::PolicyRight>), (status = 404)))]
+pub async fn policy_rights(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(call!(t, registry::policy_rights(&s.store, &id))).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RightsV2Query {
+    #[serde(default, rename = "includeServiceOwnerRights", alias = "includeserviceownerrights")]
+    include_service_owner_rights: bool,
+    #[serde(default, rename = "includeAppRights", alias = "includeapprights")]
+    include_app_rights: bool,
+}
+
+/// The first of `nb`, `nn`, `en` the Accept-Language header names; `nb` otherwise.
+fn language(h: &HeaderMap) -> &'static str {
+    let header = h.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    for tag in header.split(',').map(|t| t.split(';').next().unwrap_or_default().trim()) {
+        match tag.split('-').next().unwrap_or_default() {
+            "nb" | "no" => return "nb",
+            "nn" => return "nn",
+            "en" => return "en",
+            _ => {}
+        }
+    }
+    "nb"
+}
+
+#[utoipa::path(get, path = "/resourceregistry/api/v2/resource/{id}/policy/rights", tag = "resourceregistry",
+    params(("id" = String, Path), RightsV2Query), responses((status = 200, body = Vec<registry::RightV2>), (status = 404)))]
+pub async fn policy_rights_v2(
+    State(s): State<AppState>,
+    Extension(t): Extension<TraceId>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<RightsV2Query>,
+) -> ApiResult {
+    let rights = call!(
+        t,
+        registry::policy_rights_v2(&s.store, &id, language(&h), q.include_service_owner_rights, q.include_app_rights)
+    );
+    Ok(Json(rights).into_response())
 }

@@ -5,8 +5,12 @@
 //! organisation must be the resource's competent authority, before and after the write.
 //! `…/resource.admin` may write any resource. The CLI writes as the operator (no caller).
 
+use std::sync::Arc;
+
 use fullmakt_domain::resource::{ReferenceType, ResourceType, ServiceResource, ValidationErrors, WriteKind};
-use fullmakt_store::{ResourceRow, Store};
+use fullmakt_store::{ResourceRow, ResourceSubjectRow, Store};
+use fullmakt_xacml::introspect::{self, AttributeMatch};
+use fullmakt_xacml::{parse_policy, Policy, PolicyDocument};
 use serde::Deserialize;
 
 use crate::admin::{AdminError, Caller};
@@ -316,6 +320,256 @@ pub async fn search(store: &Store, criteria: &ResourceSearch) -> Result<Vec<Serv
         if resource_type.is_none_or(|t| t == r.resource_type) && criteria.matches(&r) {
             out.push(r);
         }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies (§1.3–§1.4): stored with the resource, validated on upload, read back as XML, as
+// flattened rules, as subjects and as rights.
+
+/// `type` + `value` of one attribute, as the registry writes URN parts on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TypeValue {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+impl From<&AttributeMatch> for TypeValue {
+    fn from(m: &AttributeMatch) -> Self {
+        Self { kind: m.attribute_id.clone(), value: m.value.clone() }
+    }
+}
+
+/// A subject named by the policy (`GET …/policy/subjects`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PolicySubject {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    pub urn: String,
+}
+
+/// One flattened rule: one subject alternative, one action, one resource set.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PolicyRule {
+    pub subject: Vec<TypeValue>,
+    pub action: TypeValue,
+    pub resource: Vec<TypeValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubjectAttributes {
+    pub subject_attributes: Vec<TypeValue>,
+}
+
+/// v1 rights: an action on a resource set and every subject that gets it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRight {
+    pub action: TypeValue,
+    pub resource: Vec<TypeValue>,
+    pub subjects: Vec<SubjectAttributes>,
+    pub right_key: String,
+    pub subject_types: Vec<String>,
+}
+
+/// v2 rights, as Access Management uses them for delegation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RightV2 {
+    pub key: String,
+    pub name: String,
+    pub resource: Vec<TypeValue>,
+    pub action: TypeValue,
+}
+
+fn policy_error(message: impl std::fmt::Display) -> AdminError {
+    AdminError::BadRequest(format!("the policy is not valid: {message}"))
+}
+
+/// Parses a policy for `identifier` and checks that it speaks only about that resource.
+pub fn parse_resource_policy(identifier: &str, xml: &str) -> Result<Arc<Policy>, AdminError> {
+    let policy = match parse_policy(xml).map_err(policy_error)? {
+        PolicyDocument::Policy(p) => p,
+        PolicyDocument::PolicySet(_) => return Err(policy_error("a resource policy is a <Policy>, not a <PolicySet>")),
+    };
+    if policy.rules.is_empty() {
+        return Err(policy_error("it has no rules"));
+    }
+    introspect::check_resource_binding(&policy, identifier).map_err(policy_error)?;
+    Ok(policy)
+}
+
+/// `POST|PUT {id}/policy`: validates and stores the policy and the subject index it implies.
+pub async fn store_policy(store: &Store, writer: Writer<'_>, identifier: &str, xml: &str) -> Result<(), AdminError> {
+    writer.require_write_scope()?;
+    let resource = match store.resource(identifier).await? {
+        Some(row) if row.deleted == 0 => row,
+        _ => return Err(AdminError::BadRequest("Unknown resource".into())),
+    };
+    writer.require_owner(resource.owner_orgno.as_deref())?;
+    let policy = parse_resource_policy(identifier, xml)?;
+    let subjects: Vec<ResourceSubjectRow> = introspect::subject_values(&policy)
+        .iter()
+        .map(|m| ResourceSubjectRow {
+            identifier: identifier.to_owned(),
+            subject_urn: m.urn().to_lowercase(),
+            subject_type: m.attribute_id.to_lowercase(),
+            subject_value: m.value.to_lowercase(),
+        })
+        .collect();
+    let mut tx = store.begin_write().await?;
+    tx.set_resource_policy(identifier, xml, &subjects, clock::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `GET {id}/policy`: the stored XML.
+pub async fn policy_xml(store: &Store, identifier: &str) -> Result<String, AdminError> {
+    let resource = store
+        .resource(identifier)
+        .await?
+        .filter(|r| r.deleted == 0)
+        .ok_or_else(|| AdminError::NotFound("Unable to find resource".into()))?;
+    resource.policy_xml.ok_or_else(|| AdminError::NotFound("Unable to find requested policy".into()))
+}
+
+async fn stored_policy(store: &Store, identifier: &str) -> Result<Arc<Policy>, AdminError> {
+    let xml = policy_xml(store, identifier).await?;
+    // Validated on upload; a failure here means the stored text was changed behind our back.
+    parse_resource_policy(identifier, &xml).map_err(AdminError::internal)
+}
+
+fn introspected_rights(policy: &Policy) -> Result<Vec<introspect::Right>, AdminError> {
+    introspect::rights(policy).map_err(|e| AdminError::BadRequest(format!("the policy cannot be read as rights: {e}")))
+}
+
+const ACTION_TYPE: &str = "urn:oasis:names:tc:xacml:1.0:action:action-id";
+
+fn action(value: &str) -> TypeValue {
+    TypeValue { kind: ACTION_TYPE.into(), value: value.into() }
+}
+
+/// `GET {id}/policy/rules`: each rule flattened to subject × action × resource.
+pub async fn policy_rules(store: &Store, identifier: &str) -> Result<Vec<PolicyRule>, AdminError> {
+    let policy = stored_policy(store, identifier).await?;
+    let mut out = Vec::new();
+    for right in introspected_rights(&policy)? {
+        for subject in &right.subjects {
+            out.push(PolicyRule {
+                subject: subject.iter().map(TypeValue::from).collect(),
+                action: action(&right.action),
+                resource: right.resource.iter().map(TypeValue::from).collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `GET {id}/policy/subjects`: the subject attribute values the policy names, lower-cased.
+pub async fn policy_subjects(store: &Store, identifier: &str) -> Result<Vec<PolicySubject>, AdminError> {
+    live_resource(store, identifier).await?;
+    let rows = store.resource_subjects(identifier).await?;
+    if rows.is_empty() {
+        return Err(AdminError::NotFound(format!("resource {identifier} has no policy subjects")));
+    }
+    Ok(rows.into_iter().map(|r| PolicySubject { kind: r.subject_type, value: r.subject_value, urn: r.subject_urn }).collect())
+}
+
+/// `GET {id}/policy/rights` (v1).
+pub async fn policy_rights(store: &Store, identifier: &str) -> Result<Vec<PolicyRight>, AdminError> {
+    let policy = stored_policy(store, identifier).await?;
+    Ok(introspected_rights(&policy)?
+        .iter()
+        .map(|right| {
+            let resource: Vec<TypeValue> = right.resource.iter().map(TypeValue::from).collect();
+            let mut subject_types: Vec<String> = right.subjects.iter().flatten().map(|m| m.attribute_id.clone()).collect();
+            subject_types.sort();
+            subject_types.dedup();
+            let right_key = std::iter::once(right.action.clone())
+                .chain(right.resource.iter().map(|m| m.urn()))
+                .collect::<Vec<_>>()
+                .join(";");
+            PolicyRight {
+                action: action(&right.action),
+                resource,
+                subjects: right
+                    .subjects
+                    .iter()
+                    .map(|s| SubjectAttributes { subject_attributes: s.iter().map(TypeValue::from).collect() })
+                    .collect(),
+                right_key,
+                subject_types,
+            }
+        })
+        .collect())
+}
+
+/// The public v2 right key: `"01"` + lower-case hex SHA-256 of the lower-cased internal key.
+pub fn public_right_key(internal_key: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, internal_key.to_lowercase().as_bytes());
+    let mut key = String::with_capacity(66);
+    key.push_str("01");
+    for b in digest.as_ref() {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
+}
+
+/// Display names of actions (the reference's ActionConfig), by language.
+fn action_name(action: &str, language: &str) -> String {
+    const NAMES: [(&str, &str, &str, &str); 10] = [
+        // action, nb, nn, en
+        ("read", "Les", "Les", "Read"),
+        ("write", "Skriv", "Skriv", "Write"),
+        ("sign", "Signer", "Signer", "Sign"),
+        ("delete", "Slett", "Slett", "Delete"),
+        ("instantiate", "Instansier", "Instansier", "Instantiate"),
+        ("confirm", "Bekreft", "Stadfest", "Confirm"),
+        ("complete", "Fullfør", "Fullfør", "Complete"),
+        ("subscribe", "Abonner", "Abonner", "Subscribe"),
+        ("access", "Tilgang", "Tilgang", "Access"),
+        ("requestconsent", "Be om samtykke", "Be om samtykke", "Request consent"),
+    ];
+    NAMES
+        .iter()
+        .find(|(a, ..)| a.eq_ignore_ascii_case(action))
+        .map(|(_, nb, nn, en)| match language {
+            "en" => *en,
+            "nn" => *nn,
+            _ => *nb,
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| action.to_owned())
+}
+
+/// `GET v2 {id}/policy/rights`: the delegable rights, with their public keys and names in
+/// `language` (`nb`, `nn` or `en`).
+pub async fn policy_rights_v2(
+    store: &Store,
+    identifier: &str,
+    language: &str,
+    include_service_owner_rights: bool,
+    include_app_rights: bool,
+) -> Result<Vec<RightV2>, AdminError> {
+    let policy = stored_policy(store, identifier).await?;
+    let mut out: Vec<RightV2> = Vec::new();
+    for right in introspected_rights(&policy)? {
+        if right.accessor_subjects(include_service_owner_rights, include_app_rights).is_empty() {
+            continue;
+        }
+        let key = public_right_key(&right.internal_key());
+        if out.iter().any(|r| r.key == key) {
+            continue;
+        }
+        out.push(RightV2 {
+            key,
+            name: action_name(&right.action, language),
+            resource: right.resource.iter().map(TypeValue::from).collect(),
+            action: action(&right.action),
+        });
     }
     Ok(out)
 }

@@ -173,3 +173,92 @@ async fn malformed_documents_get_specific_errors_and_change_nothing() {
         assert_eq!(sequence(&server).await, before, "a refused write changed something");
     });
 }
+
+#[tokio::test]
+async fn an_owner_uploads_a_policy_and_everyone_reads_its_rules_subjects_and_rights() {
+    on_every_store!(|server, _vendor| {
+        let token = api_token(&server, OWNER_ORG, &[WRITE]).await;
+        let (status, _) = call(&server, Method::POST, BASE, Some(&token), Some(&resource("digdir-lonn").to_string())).await;
+        assert_eq!(status, 201);
+        assert_problem(&call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy"), None, None).await, 404, "Unable to find requested policy");
+
+        let policy = altinn_policy("digdir-lonn", &[("urn:altinn:rolecode", "DAGL"), ("urn:altinn:accesspackage", "lonn")], &["read", "write"]);
+        let (status, body) = upload_policy(&server, "digdir-lonn", Some(&token), "policyFile", &policy).await;
+        assert_eq!(status, 201, "{body}");
+
+        let res = server.http.get(format!("{}{BASE}/digdir-lonn/policy", server.base)).send().await.unwrap();
+        assert_eq!(res.headers()["content-type"], "text/xml");
+        assert_eq!(res.text().await.unwrap(), policy);
+
+        let (_, rules) = call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy/rules"), None, None).await;
+        assert_eq!(rules.as_array().unwrap().len(), 4, "2 subjects × 2 actions: {rules}");
+        assert_eq!(rules[0]["resource"], json!([{"type": "urn:altinn:resource", "value": "digdir-lonn"}]));
+
+        let (_, subjects) = call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy/subjects"), None, None).await;
+        let urns: Vec<&str> = subjects["data"].as_array().unwrap().iter().map(|s| s["urn"].as_str().unwrap()).collect();
+        assert_eq!(urns, ["urn:altinn:accesspackage:lonn", "urn:altinn:rolecode:dagl"]);
+        assert_eq!(subjects["links"]["next"], Value::Null);
+
+        let (_, rights) = call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy/rights"), None, None).await;
+        assert_eq!(rights.as_array().unwrap().len(), 2, "{rights}");
+        assert_eq!(rights[0]["action"], json!({"type": "urn:oasis:names:tc:xacml:1.0:action:action-id", "value": "read"}));
+        assert_eq!(rights[0]["subjects"].as_array().unwrap().len(), 2);
+
+        let v2 = |lang: &'static str| {
+            let url = format!("{}/resourceregistry/api/v2/resource/digdir-lonn/policy/rights", server.base);
+            let http = server.http.clone();
+            async move { http.get(url).header("accept-language", lang).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let (nb, en) = (v2("nb-NO").await, v2("en").await);
+        assert_eq!(nb.as_array().unwrap().len(), 2, "{nb}");
+        let key = nb[0]["key"].as_str().unwrap();
+        assert!(key.starts_with("01") && key.len() == 66, "{key}");
+        assert_eq!(nb[0]["key"], en[0]["key"]);
+        assert_eq!((nb[0]["name"].as_str(), en[0]["name"].as_str()), (Some("Les"), Some("Read")));
+
+        // The subject index follows the policy: replacing it replaces the subjects.
+        let narrower = altinn_policy("digdir-lonn", &[("urn:altinn:accesspackage", "lonn")], &["read"]);
+        let res = server
+            .http
+            .put(format!("{}{BASE}/digdir-lonn/policy", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body(format!("--b\r\nContent-Disposition: form-data; name=\"policyFile\"; filename=\"p.xml\"\r\n\r\n{narrower}\r\n--b--\r\n"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let (_, subjects) = call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy/subjects"), None, None).await;
+        assert_eq!(subjects["data"].as_array().unwrap().len(), 1);
+    });
+}
+
+#[tokio::test]
+async fn policy_uploads_from_the_wrong_caller_or_with_a_bad_policy_change_nothing() {
+    on_every_store!(|server, _vendor| {
+        let owner = api_token(&server, OWNER_ORG, &[WRITE]).await;
+        let other = api_token(&server, OTHER_ORG, &[WRITE]).await;
+        let (status, _) = call(&server, Method::POST, BASE, Some(&owner), Some(&resource("digdir-lonn").to_string())).await;
+        assert_eq!(status, 201);
+        let good = altinn_policy("digdir-lonn", &[("urn:altinn:rolecode", "DAGL")], &["read"]);
+        let before = sequence(&server).await;
+
+        assert_problem(&upload_policy(&server, "digdir-lonn", None, "policyFile", &good).await, 401, "bearer token");
+        assert_problem(&upload_policy(&server, "digdir-lonn", Some(&other), "policyFile", &good).await, 403, "competent authority");
+        assert_problem(&upload_policy(&server, "digdir-gone", Some(&owner), "policyFile", &good).await, 400, "Unknown resource");
+        assert_problem(&upload_policy(&server, "digdir-lonn", Some(&owner), "policy", &good).await, 400, "policyFile");
+        let elsewhere = altinn_policy("skd-mva", &[("urn:altinn:rolecode", "DAGL")], &["read"]);
+        assert_problem(&upload_policy(&server, "digdir-lonn", Some(&owner), "policyFile", &elsewhere).await, 400, "another resource");
+        let no_resource = good.replace(r#"AttributeId="urn:altinn:resource""#, r#"AttributeId="urn:altinn:task""#);
+        assert_problem(&upload_policy(&server, "digdir-lonn", Some(&owner), "policyFile", &no_resource).await, 400, "no resource match");
+        assert_problem(&upload_policy(&server, "digdir-lonn", Some(&owner), "policyFile", "<Policy").await, 400, "not valid");
+        let entity = format!("<!DOCTYPE p [<!ENTITY a \"aaaa\">]>{good}");
+        assert_problem(&upload_policy(&server, "digdir-lonn", Some(&owner), "policyFile", &entity).await, 400, "not valid");
+        let plain = call(&server, Method::POST, &format!("{BASE}/digdir-lonn/policy"), Some(&owner), Some("{}")).await;
+        assert_problem(&plain, 400, "multipart");
+
+        assert_eq!(sequence(&server).await, before, "a refused upload changed something");
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy"), None, None).await.0, 404);
+        assert_problem(&call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy/rules"), None, None).await, 404, "policy");
+    });
+}
