@@ -28,6 +28,22 @@ pub enum AdminCommand {
     /// Access-token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Resource registry: service resources and their policies.
+    #[command(subcommand)]
+    Resource(ResourceCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ResourceCommand {
+    /// Create a resource from a ServiceResource JSON file, with its XACML policy.
+    Create {
+        /// The ServiceResource document (JSON), as POST /resourceregistry/api/v1/resource takes it.
+        #[arg(long)]
+        file: PathBuf,
+        /// The resource's XACML 3.0 policy; every rule must name this resource.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,7 +153,32 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
             print(scopes::set_access(&store, &scope, &o, false).await.map_err(|e| e.to_string())?)
         }
         AdminCommand::Keys(KeysCommand::Rotate) => print(ring.rotate().await.map_err(|e| e.to_string())?),
+        AdminCommand::Resource(ResourceCommand::Create { file, policy }) => create_resource(&store, &file, policy.as_deref()).await,
     };
     store.close().await;
     result
+}
+
+fn read(path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+/// Validates both documents before writing either, so a bad policy leaves no resource behind.
+async fn create_resource(store: &fullmakt_store::Store, file: &std::path::Path, policy: Option<&std::path::Path>) -> Result<(), String> {
+    use fullmakt_service::resource_registry::{self as registry, Writer};
+    let resource = fullmakt_domain::resource::ServiceResource::from_json(read(file)?.as_bytes())
+        .map_err(|e| format!("{} is not a valid ServiceResource: {e}", file.display()))?;
+    let policy = match policy {
+        Some(path) => {
+            let xml = read(path)?;
+            registry::parse_resource_policy(resource.identifier(), &xml).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(xml)
+        }
+        None => None,
+    };
+    let created = registry::create_resource(store, Writer::Operator, &resource).await.map_err(|e| e.to_string())?;
+    if let Some(xml) = policy {
+        registry::store_policy(store, Writer::Operator, created.identifier(), &xml).await.map_err(|e| e.to_string())?;
+    }
+    print(registry::get_resource(store, created.identifier(), None).await.map_err(|e| e.to_string())?)
 }

@@ -262,3 +262,46 @@ async fn policy_uploads_from_the_wrong_caller_or_with_a_bad_policy_change_nothin
         assert_problem(&call(&server, Method::GET, &format!("{BASE}/digdir-lonn/policy/rules"), None, None).await, 404, "policy");
     });
 }
+
+/// `fullmakt admin resource create` as an operator runs it: (success, stdout, stderr).
+fn admin_resource_create(db: &TestDb, file: &std::path::Path, policy: Option<&std::path::Path>) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fullmakt"));
+    cmd.args(["admin", "resource", "create", "--file"]).arg(file);
+    if let Some(p) = policy {
+        cmd.arg("--policy").arg(p);
+    }
+    let out = cmd.args(["--database-url", &db.url, "--key-file"]).arg(db.key_file()).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn the_operator_creates_a_resource_with_its_policy_from_files() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("resource.json");
+        let policy = dir.path().join("policy.xml");
+        std::fs::write(&file, resource("digdir-cli").to_string()).unwrap();
+        std::fs::write(&policy, altinn_policy("digdir-cli", &[("urn:altinn:accesspackage", "lonn")], &["read"])).unwrap();
+
+        // A policy for another resource is refused before anything is written.
+        let wrong = dir.path().join("wrong.xml");
+        std::fs::write(&wrong, altinn_policy("skd-mva", &[("urn:altinn:accesspackage", "lonn")], &["read"])).unwrap();
+        let (ok, _, err) = admin_resource_create(&db, &file, Some(&wrong));
+        assert!(!ok && err.contains("another resource"), "{err}");
+
+        let (ok, out, err) = admin_resource_create(&db, &file, Some(&policy));
+        assert!(ok, "{err}");
+        let created: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(created["identifier"], "digdir-cli");
+
+        let server = TestServer::start(&db).await;
+        let (status, subjects) = call(&server, Method::GET, &format!("{BASE}/digdir-cli/policy/subjects"), None, None).await;
+        assert_eq!(status, 200, "{subjects}");
+        assert_eq!(subjects["data"][0]["urn"], "urn:altinn:accesspackage:lonn");
+        server.stop().await;
+
+        let (ok, _, err) = admin_resource_create(&db, &file, None);
+        assert!(!ok && err.contains("already exist"), "{err}");
+    }
+}
