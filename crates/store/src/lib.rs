@@ -7,8 +7,13 @@
 //! whether anything changed (immediate revocation, DESIGN.md §4.3), and on SQLite the first
 //! statement being a write takes the write lock at once, so concurrent writers queue on the
 //! busy timeout instead of failing to upgrade a read snapshot.
+//!
+//! Connecting also copies the access-package catalogue embedded in the binary into its tables
+//! (see `catalogue`), so every store the binary opens has the catalogue it was built with.
 
+mod catalogue;
 mod clients;
+mod register;
 mod replay;
 mod resources;
 mod scopes;
@@ -19,6 +24,7 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 
 pub use clients::{ClientKeyRow, ClientRow};
+pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};
 pub use scopes::{ScopeAccessRow, ScopeRow};
@@ -102,7 +108,10 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend })
+        let store = Self { pool, backend };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        store.sync_catalogue(fullmakt_domain::Catalogue::embedded(), now).await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -162,4 +171,27 @@ impl WriteTx {
 
 pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
+}
+
+/// Most bind parameters fullmakt puts in one statement: SQLite allows 32766 (the bundled
+/// library's default), PostgreSQL 65535.
+pub const MAX_BIND_PARAMETERS: usize = 32_000;
+
+/// How many rows of `columns` values fit in one multi-row statement.
+pub(crate) fn bind_rows_limit(columns: usize) -> usize {
+    (MAX_BIND_PARAMETERS / columns.max(1)).max(1)
+}
+
+/// `($1, $2), ($3, $4), …` for `rows` rows of `columns` placeholders.
+pub(crate) fn values_list(rows: usize, columns: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(rows * columns * 7);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            let _ = write!(sql, "{}${}", if c == 0 { "" } else { ", " }, r * columns + c + 1);
+        }
+        sql.push(')');
+    }
+    sql
 }

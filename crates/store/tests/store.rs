@@ -1,14 +1,23 @@
 //! Store behaviour on every configured backend: SQLite always, PostgreSQL when
 //! FULLMAKT_TEST_POSTGRES_URL names a server (see README.md).
 
-use fullmakt_store::{ClientRow, Store, StoreError};
+use fullmakt_store::{ClientRow, ErRoleRow, PartyKey, PartyRow, Store, StoreError};
 
 async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+    let mut out = Vec::new();
+    for (url, dir) in database_urls().await {
+        out.push((Store::connect(&url).await.unwrap(), dir));
+    }
+    out
+}
+
+/// A fresh database per configured backend, by URL (for tests that connect more than once).
+async fn database_urls() -> Vec<(String, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut out = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
+    let mut out = vec![(url, Some(dir))];
     if let Some(pg) = test_postgres_url().await {
-        out.push((Store::connect(&pg).await.unwrap(), None));
+        out.push((pg, None));
     }
     out
 }
@@ -111,5 +120,240 @@ async fn a_background_checkpoint_keeps_committed_data() {
         tx.commit().await.unwrap();
         store.checkpoint().await.unwrap();
         assert!(store.client("ckpt").await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn the_catalogue_is_loaded_once_and_a_second_start_writes_nothing() {
+    let catalogue = fullmakt_domain::Catalogue::embedded();
+    for (url, _dir) in database_urls().await {
+        let store = Store::connect(&url).await.unwrap();
+        assert_eq!(store.catalogue_digest().await.unwrap().as_deref(), Some(catalogue.digest()));
+        let sequence = store.change_sequence().await.unwrap();
+        assert_eq!(sequence, 1, "loading the catalogue is the first state change");
+        store.close().await;
+
+        let again = Store::connect(&url).await.unwrap();
+        assert_eq!(again.change_sequence().await.unwrap(), sequence, "an unchanged catalogue bumps nothing");
+        assert!(!again.sync_catalogue(catalogue, 0).await.unwrap());
+        assert_eq!(again.change_sequence().await.unwrap(), sequence);
+        for (table, expected) in [
+            ("catalogue_area_groups", 5),
+            ("catalogue_areas", 49),
+            ("catalogue_packages", 223),
+            ("catalogue_roles", 148),
+            ("catalogue_role_packages", 1285),
+            ("catalogue_role_map", 304),
+            ("catalogue_entity_variants", 58),
+            ("catalogue_entity_variant_roles", 369),
+        ] {
+            assert_eq!(count(&url, table).await, expected, "{table}");
+        }
+        again.close().await;
+    }
+}
+
+async fn count(url: &str, table: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test]
+async fn a_changed_catalogue_is_rewritten_in_one_state_change() {
+    use sqlx::Executor;
+    let catalogue = fullmakt_domain::Catalogue::embedded();
+    for (url, _dir) in database_urls().await {
+        let store = Store::connect(&url).await.unwrap();
+        store.close().await;
+        // Simulate an older catalogue: a renamed package, a stray package, a lost row, another digest.
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        pool.execute("UPDATE catalogue_packages SET name_nb = 'old name' WHERE code = 'jordbruk'").await.unwrap();
+        pool.execute(
+            "INSERT INTO catalogue_packages (id, package_index, code, urn, area_id, entity_type, provider, is_assignable, \
+             is_delegable, is_available_for_service_owners, name_nb, name_nn, name_en) \
+             SELECT 'gone', 999, 'gone', 'urn:altinn:accesspackage:gone', area_id, entity_type, provider, 0, 0, 0, 'x', 'x', 'x' \
+             FROM catalogue_packages WHERE code = 'jordbruk'",
+        )
+        .await
+        .unwrap();
+        pool.execute("DELETE FROM catalogue_role_map").await.unwrap();
+        pool.execute("UPDATE catalogue_state SET digest = 'older'").await.unwrap();
+        pool.close().await;
+
+        let store = Store::connect(&url).await.unwrap();
+        assert_eq!(store.change_sequence().await.unwrap(), 2);
+        store.close().await;
+        assert_eq!(count(&url, "catalogue_packages").await, 223);
+        assert_eq!(count(&url, "catalogue_role_map").await, 304);
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let name: String = sqlx::query_scalar("SELECT name_nb FROM catalogue_packages WHERE code = 'jordbruk'").fetch_one(&pool).await.unwrap();
+        assert_eq!(name, "Jordbruk");
+        let digest: String = sqlx::query_scalar("SELECT digest FROM catalogue_state").fetch_one(&pool).await.unwrap();
+        assert_eq!(digest, catalogue.digest());
+        pool.close().await;
+    }
+}
+
+fn org(party_id: i64, orgno: &str, main_unit: Option<i64>) -> PartyRow {
+    PartyRow {
+        party_id,
+        party_uuid: format!("00000000-0000-4000-8000-{party_id:012}"),
+        party_type: "organization".into(),
+        org_number: Some(orgno.into()),
+        person_identifier: None,
+        name: format!("Org {orgno}"),
+        unit_type: Some(if main_unit.is_some() { "BEDR" } else { "AS" }.into()),
+        main_unit_party_id: main_unit,
+        is_deleted: 0,
+        created: 10,
+        last_changed: 10,
+        main_unit_org_number: None,
+    }
+}
+
+fn person(party_id: i64, pid: &str) -> PartyRow {
+    PartyRow {
+        party_id,
+        party_uuid: format!("00000000-0000-4000-8000-{party_id:012}"),
+        party_type: "person".into(),
+        org_number: None,
+        person_identifier: Some(pid.into()),
+        name: format!("Person {pid}"),
+        unit_type: None,
+        main_unit_party_id: None,
+        is_deleted: 0,
+        created: 10,
+        last_changed: 10,
+        main_unit_org_number: None,
+    }
+}
+
+fn role(from: i64, code: &str, to: i64) -> ErRoleRow {
+    ErRoleRow { from_party_id: from, role_code: code.into(), to_party_id: to }
+}
+
+#[tokio::test]
+async fn parties_are_found_by_every_key_and_keys_are_unique() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.max_party_id().await.unwrap(), None);
+        tx.insert_party(&org(50_000_001, "310000001", None)).await.unwrap();
+        tx.insert_party(&org(50_000_002, "310000002", Some(50_000_001))).await.unwrap();
+        tx.insert_party(&person(50_000_003, "01010012356")).await.unwrap();
+        assert_eq!(tx.max_party_id().await.unwrap(), Some(50_000_003));
+        assert!(tx.find_party(PartyKey::OrgNumber("310000002")).await.unwrap().is_some(), "reads see the transaction's own writes");
+        tx.commit().await.unwrap();
+
+        let sub = store.find_party(PartyKey::Id(50_000_002)).await.unwrap().unwrap();
+        assert_eq!(sub.main_unit_party_id, Some(50_000_001));
+        assert_eq!(sub.main_unit_org_number.as_deref(), Some("310000001"));
+        assert_eq!(store.find_party(PartyKey::OrgNumber("310000001")).await.unwrap().unwrap().party_id, 50_000_001);
+        assert_eq!(store.find_party(PartyKey::PersonIdentifier("01010012356")).await.unwrap().unwrap().party_id, 50_000_003);
+        assert_eq!(store.find_party(PartyKey::Uuid(&sub.party_uuid)).await.unwrap().unwrap().party_id, 50_000_002);
+        assert!(store.find_party(PartyKey::OrgNumber("999999999")).await.unwrap().is_none());
+        assert_eq!(store.sub_units(50_000_001).await.unwrap().len(), 1);
+
+        // Same org number, same uuid, same party id: each a conflict, and the failed write changes nothing.
+        for clash in [org(50_000_009, "310000001", None), { let mut p = org(50_000_009, "310000009", None); p.party_uuid = sub.party_uuid.clone(); p }, org(50_000_001, "310000009", None)] {
+            let mut tx = store.begin_write().await.unwrap();
+            assert!(matches!(tx.insert_party(&clash).await, Err(StoreError::Conflict)), "{clash:?}");
+        }
+        // The schema refuses a person with an org number and a main unit that does not exist.
+        let mut bad = person(50_000_010, "17054026641");
+        bad.org_number = Some("310000010".into());
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.insert_party(&bad).await.is_err());
+        drop(tx);
+        assert_eq!(store.party_count().await.unwrap(), 3);
+    }
+}
+
+#[tokio::test]
+async fn roles_are_read_both_ways() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_party(&org(50_000_001, "310000001", None)).await.unwrap();
+        tx.insert_party(&org(50_000_002, "310000002", None)).await.unwrap();
+        tx.insert_party(&person(50_000_003, "01010012356")).await.unwrap();
+        tx.insert_er_role(&role(50_000_001, "daglig-leder", 50_000_003), 5).await.unwrap();
+        tx.insert_er_role(&role(50_000_002, "styreleder", 50_000_003), 5).await.unwrap();
+        tx.insert_er_role(&role(50_000_001, "regnskapsforer", 50_000_002), 5).await.unwrap();
+        assert!(tx.has_er_role(&role(50_000_001, "daglig-leder", 50_000_003)).await.unwrap());
+        assert!(!tx.has_er_role(&role(50_000_002, "daglig-leder", 50_000_003)).await.unwrap());
+        assert!(matches!(tx.insert_er_role(&role(50_000_001, "daglig-leder", 50_000_003), 5).await, Err(StoreError::Conflict)));
+        drop(tx);
+
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_party(&org(50_000_001, "310000001", None)).await.unwrap();
+        tx.insert_party(&org(50_000_002, "310000002", None)).await.unwrap();
+        tx.insert_party(&person(50_000_003, "01010012356")).await.unwrap();
+        assert_eq!(
+            tx.insert_er_roles(
+                &[role(50_000_001, "daglig-leder", 50_000_003), role(50_000_002, "styreleder", 50_000_003), role(50_000_001, "regnskapsforer", 50_000_002)],
+                5
+            )
+            .await
+            .unwrap(),
+            3
+        );
+        assert_eq!(tx.insert_er_roles(&[role(50_000_001, "daglig-leder", 50_000_003), role(50_000_002, "daglig-leder", 50_000_003)], 6).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+
+        let in_unit = store.er_roles_in(50_000_001).await.unwrap();
+        assert_eq!(in_unit.iter().map(|r| r.role_code.as_str()).collect::<Vec<_>>(), vec!["daglig-leder", "regnskapsforer"]);
+        assert_eq!(in_unit[0].to_person_identifier.as_deref(), Some("01010012356"));
+        assert_eq!(in_unit[1].to_org_number.as_deref(), Some("310000002"));
+        assert_eq!(in_unit[0].from_org_number.as_deref(), Some("310000001"));
+        let held = store.er_roles_held_by(50_000_003).await.unwrap();
+        assert_eq!(held.len(), 3);
+        assert_eq!(store.er_role_codes(50_000_002, 50_000_003).await.unwrap(), vec!["daglig-leder", "styreleder"]);
+        assert!(store.er_role_codes(50_000_002, 50_000_001).await.unwrap().is_empty());
+        assert_eq!(store.er_role_count().await.unwrap(), 4);
+        // A role to a party that does not exist breaks a reference.
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.insert_er_role(&role(50_000_001, "daglig-leder", 1), 5).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn bulk_upserts_insert_update_and_skip_unchanged_rows() {
+    for (store, _dir) in stores().await {
+        // More rows than one statement holds, to cross a chunk boundary.
+        let n = fullmakt_store::MAX_BIND_PARAMETERS / 11 + 7;
+        let rows: Vec<PartyRow> = (0..n as i64).map(|i| org(50_000_000 + i, &format!("{:09}", 100_000_000 + i), None)).collect();
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.upsert_parties(&rows).await.unwrap(), n as u64);
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.upsert_parties(&rows).await.unwrap(), 0, "identical rows change nothing");
+        let mut changed = rows[..3].to_vec();
+        changed[0].name = "Renamed".into();
+        changed[1].unit_type = None;
+        changed[2].main_unit_party_id = Some(50_000_000 + n as i64 - 1);
+        changed[0].party_uuid = "00000000-0000-4000-8000-ffffffffffff".into();
+        changed[0].created = 99;
+        assert_eq!(tx.upsert_parties(&changed).await.unwrap(), 3);
+        tx.commit().await.unwrap();
+        let renamed = store.find_party(PartyKey::Id(50_000_000)).await.unwrap().unwrap();
+        assert_eq!(renamed.name, "Renamed");
+        assert_eq!(renamed.created, 10, "created and the uuid are kept");
+        assert_eq!(renamed.party_uuid, rows[0].party_uuid);
+        assert_eq!(store.find_party(PartyKey::Id(50_000_001)).await.unwrap().unwrap().unit_type, None);
+        assert_eq!(store.party_count().await.unwrap(), n as i64);
+
+        let mut seen = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.party_keys_after(after, 1000).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.party_id;
+            seen.extend(page);
+        }
+        assert_eq!(seen.len(), n);
+        assert_eq!(seen[2].main_unit_org_number, rows[n - 1].org_number);
+        assert_eq!(store.max_party_id().await.unwrap(), Some(50_000_000 + n as i64 - 1));
     }
 }
