@@ -3,6 +3,7 @@
 //! for the admin API. The HTTP crate and the CLI are thin shells around these.
 
 pub mod admin;
+pub mod register;
 pub mod cache;
 pub mod clock;
 pub mod replay;

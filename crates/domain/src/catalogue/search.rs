@@ -86,7 +86,7 @@ impl Catalogue {
                     SearchWord { content: w.to_owned(), lowercase_content: lower, is_match: best > 0.0, score: best }
                 })
                 .collect();
-            if best_per_term.iter().any(|s| *s == 0.0) {
+            if best_per_term.contains(&0.0) {
                 continue;
             }
             let score = best_per_term.iter().sum::<f64>() / terms.len() as f64;
