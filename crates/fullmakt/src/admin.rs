@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
-use fullmakt_domain::OrganisationNumber;
+use clap::{ArgGroup, Args, Subcommand};
+use fullmakt_domain::{OrganisationNumber, SyntheticNumbers};
 use fullmakt_service::admin::{clients, scopes, ClientInput, ScopeInput};
+use fullmakt_service::register::{self, import, NewOrganisation, NewPerson, NewRole, PartyLookup, RoleHolder};
 
 use crate::config::StoreArgs;
 
@@ -13,6 +14,10 @@ use crate::config::StoreArgs;
 pub struct AdminArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Test-data mode: accept synthetic person numbers (Tenor's month + 80). Set it the same way
+    /// as for `serve` (FULLMAKT_TEST_DATA), so the CLI and the server agree about the instance.
+    #[arg(long, global = true, env = "FULLMAKT_TEST_DATA", value_parser = clap::builder::BoolishValueParser::new())]
+    pub test_data: bool,
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -31,6 +36,9 @@ pub enum AdminCommand {
     /// Resource registry: service resources and their policies.
     #[command(subcommand)]
     Resource(ResourceCommand),
+    /// The register: organisations, persons and ER roles.
+    #[command(subcommand)]
+    Register(RegisterCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -43,6 +51,75 @@ pub enum ResourceCommand {
         /// The resource's XACML 3.0 policy; every rule must name this resource.
         #[arg(long)]
         policy: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegisterCommand {
+    /// Add an organisation (a unit of Enhetsregisteret); prints the party.
+    AddOrg {
+        #[arg(long)]
+        orgno: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation form: AS, ENK, NUF, BEDR, ESEK, BRL, …
+        #[arg(long = "type")]
+        unit_type: Option<String>,
+        /// The main unit's organisation number, for a sub-unit.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Keep this Altinn party id (assigned from 50000000 up when absent).
+        #[arg(long)]
+        party_id: Option<i64>,
+        /// Keep this party uuid (random when absent).
+        #[arg(long)]
+        party_uuid: Option<String>,
+    },
+    /// Add a person; prints the party.
+    AddPerson {
+        /// Person number (fødselsnummer) or D-number.
+        #[arg(long)]
+        pid: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        party_id: Option<i64>,
+        #[arg(long)]
+        party_uuid: Option<String>,
+    },
+    /// Record that a person or unit holds an ER role in a unit; prints the role.
+    #[command(group(ArgGroup::new("holder").required(true).args(["to_person", "to_org"])))]
+    AddRole {
+        /// The unit's organisation number.
+        #[arg(long)]
+        from: String,
+        /// ER role: DAGL, LEDE, REGN, REVI, FFØR, … (any case), or its catalogue code or URN.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        to_person: Option<String>,
+        #[arg(long)]
+        to_org: Option<String>,
+    },
+    /// Import organisations, persons and roles from a JSON-lines file (docs/register-import.md);
+    /// prints a summary with counts, seconds and rows/s.
+    Import {
+        file: PathBuf,
+        /// Rows written per transaction.
+        #[arg(long, default_value_t = import::DEFAULT_ROWS_PER_TRANSACTION)]
+        rows_per_transaction: usize,
+    },
+    /// Show a party with its sub-units and ER roles.
+    #[command(group(ArgGroup::new("key").required(true).args(["orgno", "pid", "party_id", "party_uuid"])))]
+    Show {
+        #[arg(long)]
+        orgno: Option<String>,
+        #[arg(long)]
+        pid: Option<String>,
+        #[arg(long)]
+        party_id: Option<i64>,
+        #[arg(long)]
+        party_uuid: Option<String>,
     },
 }
 
@@ -119,6 +196,7 @@ fn print(value: impl serde::Serialize) -> Result<(), String> {
 
 pub async fn run(args: AdminArgs) -> Result<(), String> {
     let (store, ring) = args.store.open().await?;
+    let synthetic = SyntheticNumbers::accept_if(args.test_data);
     let result = match args.command {
         AdminCommand::Client(ClientCommand::Create { org: o, name, scopes, jwks, description, access_token_lifetime }) => {
             let text = std::fs::read_to_string(&jwks).map_err(|e| format!("reading {}: {e}", jwks.display()))?;
@@ -154,6 +232,7 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
         }
         AdminCommand::Keys(KeysCommand::Rotate) => print(ring.rotate().await.map_err(|e| e.to_string())?),
         AdminCommand::Resource(ResourceCommand::Create { file, policy }) => create_resource(&store, &file, policy.as_deref()).await,
+        AdminCommand::Register(command) => run_register(&store, command, synthetic).await,
     };
     store.close().await;
     result
@@ -181,4 +260,40 @@ async fn create_resource(store: &fullmakt_store::Store, file: &std::path::Path, 
         registry::store_policy(store, Writer::Operator, created.identifier(), &xml).await.map_err(|e| e.to_string())?;
     }
     print(registry::get_resource(store, created.identifier(), None).await.map_err(|e| e.to_string())?)
+}
+
+async fn run_register(store: &fullmakt_service::Store, command: RegisterCommand, synthetic: SyntheticNumbers) -> Result<(), String> {
+    let e = |e: register::RegisterError| e.to_string();
+    match command {
+        RegisterCommand::AddOrg { orgno, name, unit_type, parent, party_id, party_uuid } => {
+            let input = NewOrganisation { org_number: orgno, name, unit_type, main_unit: parent, party_id, party_uuid };
+            print(register::add_organisation(store, &input).await.map_err(e)?)
+        }
+        RegisterCommand::AddPerson { pid, name, party_id, party_uuid } => {
+            let input = NewPerson { person_identifier: pid, name, party_id, party_uuid };
+            print(register::add_person(store, &input, synthetic).await.map_err(e)?)
+        }
+        RegisterCommand::AddRole { from, role, to_person, to_org } => {
+            let holder = match (to_person, to_org) {
+                (Some(pid), _) => RoleHolder::Person(pid),
+                (None, Some(org)) => RoleHolder::Organisation(org),
+                (None, None) => return Err("give --to-person PID or --to-org ORGNO".into()),
+            };
+            print(register::add_role(store, &NewRole { unit: from, role, holder }, synthetic).await.map_err(e)?)
+        }
+        RegisterCommand::Import { file, rows_per_transaction } => {
+            let options = import::ImportOptions { synthetic, rows_per_transaction };
+            print(import::import_file(store, &file, options).await.map_err(|e| e.to_string().trim_end().to_owned())?)
+        }
+        RegisterCommand::Show { orgno, pid, party_id, party_uuid } => {
+            let lookup = match (orgno, pid, party_id, party_uuid) {
+                (Some(o), ..) => PartyLookup::OrgNumber(o),
+                (_, Some(p), ..) => PartyLookup::PersonIdentifier(p),
+                (_, _, Some(id), _) => PartyLookup::PartyId(id),
+                (_, _, _, Some(u)) => PartyLookup::PartyUuid(u),
+                _ => return Err("give --orgno, --pid, --party-id or --party-uuid".into()),
+            };
+            print(register::party_details(store, &lookup).await.map_err(e)?)
+        }
+    }
 }

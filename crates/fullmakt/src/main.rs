@@ -16,7 +16,7 @@ struct Cli {
 enum Command {
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
-    /// Operate on the database directly: clients, scopes, signing keys.
+    /// Operate on the database directly: clients, scopes, signing keys, the register.
     Admin(admin::AdminArgs),
     /// Evaluate XACML policies offline.
     Xacml(xacml_cli::XacmlArgs),
