@@ -15,6 +15,7 @@ use crate::{AppState, TraceId};
 
 type ApiResult = Result<Response, Problem>;
 
+/// The organisation behind a verified bearer token of fullmakt's own (also used by other areas).
 pub(crate) async fn caller(state: &AppState, headers: &HeaderMap, trace: &TraceId) -> Result<Caller, Problem> {
     let bearer = headers
         .get(AUTHORIZATION)

@@ -1,11 +1,13 @@
 //! fullmakt's HTTP surface: axum routers per area, thin handlers over the service layer,
 //! error mapping to OAuth error bodies and problem+json, trace ids, metrics and OpenAPI.
 
+mod access_packages;
 mod admin;
 mod middleware;
 mod metrics;
 mod openapi;
 mod problem;
+mod register;
 mod resource_registry;
 mod token;
 
@@ -19,6 +21,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use metrics::Metrics;
 pub use middleware::TraceId;
+pub use register::PARTY_LOOKUP_SCOPE;
 
 /// Largest request body accepted anywhere (a grant is ~1–2 KB, a full JWKS ~5 KB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -77,6 +80,24 @@ pub fn router(state: AppState) -> Router {
         .route("/resource/{id}/policy/rights", get(resource_registry::policy_rights));
     let resource_registry_v2 = Router::new().route("/resource/{id}/policy/rights", get(resource_registry::policy_rights_v2));
 
+    let register = Router::new()
+        .route("/parties/lookup", post(register::lookup))
+        .route("/parties/{party_id}", get(register::by_id))
+        .route("/parties/byuuid/{party_uuid}", get(register::by_uuid));
+
+    let access_packages = Router::new()
+        .route("/export", get(access_packages::export))
+        .route("/group/", get(access_packages::groups))
+        .route("/group", get(access_packages::groups_without_slash))
+        .route("/group/{id}", get(access_packages::group))
+        .route("/group/{id}/areas", get(access_packages::group_areas))
+        .route("/area/{id}", get(access_packages::area))
+        .route("/area/{id}/packages", get(access_packages::area_packages))
+        .route("/package/{id}", get(access_packages::package))
+        .route("/package/urn/{urn_value}", get(access_packages::package_by_urn))
+        .route("/package/{id}/resources", get(access_packages::package_resources))
+        .route("/search", get(access_packages::search));
+
     Router::new()
         .route("/token", post(token::token))
         .route("/jwk", get(token::jwks))
@@ -84,6 +105,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .nest("/resourceregistry/api/v1", resource_registry)
         .nest("/resourceregistry/api/v2", resource_registry_v2)
+        .nest("/register/api/v1", register)
+        .nest("/accessmanagement/api/v1/meta/info/accesspackages", access_packages)
         .route("/health", get(health))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))

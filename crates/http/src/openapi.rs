@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "fullmakt", description = "Maskinporten-compatible token service and Digdir-style client and scope administration"),
+    info(title = "fullmakt", description = "Maskinporten-compatible token service, Digdir-style client and scope administration, the register lookup API and the access-package metadata API"),
     paths(
         crate::token::token, crate::token::jwks, crate::token::metadata,
         crate::admin::list_clients, crate::admin::create_client, crate::admin::get_client, crate::admin::update_client,
@@ -20,6 +20,11 @@ use utoipa::{Modify, OpenApi};
         crate::resource_registry::delete_resource, crate::resource_registry::get_policy, crate::resource_registry::write_policy,
         crate::resource_registry::replace_policy, crate::resource_registry::policy_rules, crate::resource_registry::policy_subjects,
         crate::resource_registry::policy_rights, crate::resource_registry::policy_rights_v2,
+        crate::register::lookup, crate::register::by_id, crate::register::by_uuid,
+        crate::access_packages::export, crate::access_packages::groups, crate::access_packages::groups_without_slash,
+        crate::access_packages::group, crate::access_packages::group_areas, crate::access_packages::area,
+        crate::access_packages::area_packages, crate::access_packages::package, crate::access_packages::package_by_urn,
+        crate::access_packages::package_resources, crate::access_packages::search,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)

@@ -1,7 +1,8 @@
 //! fullmakt's use cases over the store, with no HTTP types: issuing tokens, administering
-//! clients and scopes, managing the signing keys, and verifying fullmakt's own access tokens
-//! for the admin API. The HTTP crate and the CLI are thin shells around these.
+//! clients and scopes, managing the signing keys, verifying fullmakt's own access tokens
+//! for the admin API, the register, and reading the access-package catalogue. The HTTP crate and the CLI are thin shells around these.
 
+pub mod access_packages;
 pub mod admin;
 pub mod register;
 pub mod cache;

@@ -385,3 +385,35 @@ pub async fn upload_policy(server: &TestServer, resource_id: &str, token: Option
     let text = res.text().await.unwrap();
     (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
 }
+
+/// Like [`call`], with extra request headers, and the response headers returned too.
+pub async fn request(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = server.http.request(method, format!("{}{path}", server.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b.to_owned());
+    }
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let response_headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) }, response_headers)
+}
+
+/// [`assert_problem`], and the answer's content type is problem+json.
+pub fn assert_problem_json(status: u16, body: &Value, headers: &reqwest::header::HeaderMap, expected: u16, detail_contains: &str) {
+    assert_eq!(headers["content-type"], "application/problem+json", "{body}");
+    assert_problem(&(status, body.clone()), expected, detail_contains);
+}

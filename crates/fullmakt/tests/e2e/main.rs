@@ -6,6 +6,7 @@ mod harness;
 mod interop;
 mod key_rotation;
 mod operations;
+mod register;
 mod resource_registry;
 mod token_claims;
 mod token_grant;

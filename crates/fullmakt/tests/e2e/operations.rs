@@ -87,6 +87,20 @@ async fn openapi_lists_every_route() {
         ("/resourceregistry/api/v1/resource/{id}/policy/subjects", "get"),
         ("/resourceregistry/api/v1/resource/{id}/policy/rights", "get"),
         ("/resourceregistry/api/v2/resource/{id}/policy/rights", "get"),
+        ("/register/api/v1/parties/lookup", "post"),
+        ("/register/api/v1/parties/{partyId}", "get"),
+        ("/register/api/v1/parties/byuuid/{partyUuid}", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/export", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/group/", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/group", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/group/{id}", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/group/{id}/areas", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/area/{id}", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/area/{id}/packages", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/package/{id}", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/package/urn/{urnValue}", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/package/{id}/resources", "get"),
+        ("/accessmanagement/api/v1/meta/info/accesspackages/search", "get"),
         ("/health", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
@@ -99,7 +113,7 @@ async fn openapi_lists_every_route() {
         // And the route really exists: anything but the fallback's 404/405 problem.
         let res = server
             .http
-            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x")))
+            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x").replace("{partyId}", "x").replace("{partyUuid}", "x").replace("{id}", "x").replace("{urnValue}", "x")))
             .send()
             .await
             .unwrap();

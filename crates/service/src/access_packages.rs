@@ -1,0 +1,83 @@
+//! Reading the access-package catalogue for the metadata API: ids are validated (a malformed id
+//! is a client error, an unknown one is not found), the rest is the embedded [`Catalogue`].
+//!
+//! Resources per package are not here: they come from the resource registry once it links
+//! resources to packages through their policies, and until then no package has any.
+
+use fullmakt_domain::catalogue::{Area, AreaGroup, Package, SearchHit};
+use fullmakt_domain::{Catalogue, Language};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueQueryError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+fn check_uuid(what: &str, id: &str) -> Result<(), CatalogueQueryError> {
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| CatalogueQueryError::Invalid(format!("the {what} id `{id}` is not a UUID")))
+}
+
+pub fn catalogue() -> &'static Catalogue {
+    Catalogue::embedded()
+}
+
+pub fn area_group(id: &str) -> Result<&'static AreaGroup, CatalogueQueryError> {
+    check_uuid("area group", id)?;
+    catalogue().area_group_by_id(id).ok_or_else(|| CatalogueQueryError::NotFound(format!("no area group {id}")))
+}
+
+pub fn area(id: &str) -> Result<&'static Area, CatalogueQueryError> {
+    check_uuid("area", id)?;
+    catalogue().area_by_id(id).ok_or_else(|| CatalogueQueryError::NotFound(format!("no area {id}")))
+}
+
+pub fn package(id: &str) -> Result<&'static Package, CatalogueQueryError> {
+    check_uuid("package", id)?;
+    catalogue().package_by_id(id).ok_or_else(|| CatalogueQueryError::NotFound(format!("no access package {id}")))
+}
+
+/// By full URN, `:code` or bare code.
+pub fn package_by_urn(value: &str) -> Result<&'static Package, CatalogueQueryError> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 200 || value.chars().any(char::is_whitespace) {
+        return Err(CatalogueQueryError::Invalid("give a package URN (urn:altinn:accesspackage:CODE), :CODE or CODE".into()));
+    }
+    catalogue().package_by_urn(value).ok_or_else(|| CatalogueQueryError::NotFound(format!("no access package `{value}`")))
+}
+
+/// Resource ids linked to a package. Empty until the resource registry links resources to
+/// packages; the package must exist.
+pub fn package_resources(id: &str) -> Result<Vec<String>, CatalogueQueryError> {
+    package(id)?;
+    Ok(Vec::new())
+}
+
+pub fn search(term: Option<&str>, language: Language, type_name: Option<&str>) -> Result<Vec<SearchHit>, CatalogueQueryError> {
+    let term = term.unwrap_or_default();
+    if term.len() > 500 {
+        return Err(CatalogueQueryError::Invalid("the search term is at most 500 characters".into()));
+    }
+    Ok(catalogue().search_packages(term, language, type_name.filter(|t| !t.trim().is_empty())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_ids_are_invalid_and_unknown_ids_not_found() {
+        assert!(matches!(package("nope"), Err(CatalogueQueryError::Invalid(_))));
+        assert!(matches!(package("00000000-0000-0000-0000-000000000000"), Err(CatalogueQueryError::NotFound(_))));
+        let p = package_by_urn("skatt-naering").unwrap();
+        assert_eq!(package(&p.id).unwrap().code, "skatt-naering");
+        assert!(package_resources(&p.id).unwrap().is_empty());
+        assert!(matches!(package_by_urn(""), Err(CatalogueQueryError::Invalid(_))));
+        assert!(matches!(package_by_urn("no such"), Err(CatalogueQueryError::Invalid(_))));
+        assert!(matches!(package_by_urn("nosuch"), Err(CatalogueQueryError::NotFound(_))));
+        assert!(matches!(area("x"), Err(CatalogueQueryError::Invalid(_))));
+        assert!(matches!(area_group("x"), Err(CatalogueQueryError::Invalid(_))));
+        assert!(matches!(search(Some(&"x".repeat(501)), Language::Nb, None), Err(CatalogueQueryError::Invalid(_))));
+    }
+}
