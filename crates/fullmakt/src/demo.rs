@@ -1,28 +1,33 @@
 //! `serve --demo`: a demo Digdir organisation owning the Altinn and admin scopes, a demo
-//! vendor with access to them, and an admin client for the vendor whose private key is
-//! written to the demo directory. Running it again changes nothing that exists.
+//! vendor with access to them, an admin client for the vendor whose private key is written to
+//! the demo directory, and a small register: a customer company with its general manager and a
+//! branch, an accounting firm that is REGN for two clients and FFØR for a housing cooperative.
+//! Running it again changes nothing that exists.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use base64::Engine;
-use fullmakt_domain::OrganisationNumber;
+use fullmakt_domain::{OrganisationNumber, SyntheticNumbers};
 use fullmakt_jose::{RsaKeySize, SigningKey};
 use fullmakt_service::admin::{clients, scopes, ClientInput, ScopeInput};
+use fullmakt_service::register::{self, NewOrganisation, NewPerson, NewRole, PartyLookup, RegisterError, RoleHolder};
 use fullmakt_service::Store;
 
 pub const DIGDIR_ORG: &str = "991825827";
 pub const VENDOR_ORG: &str = "314240979";
 pub const VENDOR_CLIENT_NAME: &str = "fullmakt demo vendor admin";
 
-/// maskinporten.md §6.5 (Altinn's scopes) plus the self-service admin scopes.
-pub const DEMO_SCOPES: [&str; 12] = [
+/// maskinporten.md §6.5 (Altinn's scopes), the register lookup scope and the self-service
+/// admin scopes.
+pub const DEMO_SCOPES: [&str; 13] = [
     "altinn:authentication/systemregister.write",
     "altinn:authentication/systemuser.request.read",
     "altinn:authentication/systemuser.request.write",
     "altinn:instances.read",
     "altinn:instances.write",
     "altinn:maskinporten/systemuser.read",
+    "altinn:register/partylookup.admin",
     "altinn:serviceowner/instances.read",
     "altinn:serviceowner/instances.write",
     "idporten:dcr.read",
@@ -32,12 +37,13 @@ pub const DEMO_SCOPES: [&str; 12] = [
 ];
 
 /// Scopes the vendor's admin client carries.
-const VENDOR_SCOPES: [&str; 8] = [
+const VENDOR_SCOPES: [&str; 9] = [
     "altinn:authentication/systemregister.write",
     "altinn:authentication/systemuser.request.read",
     "altinn:authentication/systemuser.request.write",
     "altinn:instances.read",
     "altinn:instances.write",
+    "altinn:register/partylookup.admin",
     "idporten:dcr.read",
     "idporten:dcr.write",
     "idporten:dcr.modify",
@@ -45,6 +51,85 @@ const VENDOR_SCOPES: [&str; 8] = [
 
 fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
+}
+
+/// The demo register. Organisation numbers pass MOD11; the persons have synthetic (Tenor style,
+/// month + 80) numbers, so they can never be mistaken for real people.
+pub const CUSTOMER_ORG: &str = "310601004";
+pub const CUSTOMER_BRANCH_ORG: &str = "310602000";
+pub const ACCOUNTING_FIRM_ORG: &str = "310603007";
+pub const SOLE_PROPRIETOR_ORG: &str = "310604003";
+pub const HOUSING_COOP_ORG: &str = "310605018";
+pub const CUSTOMER_MANAGER_PID: &str = "12877800170";
+pub const ACCOUNTANT_PID: &str = "03838500063";
+pub const COOP_CHAIR_PID: &str = "17917200068";
+
+/// (organisation number, name, unit type, main unit)
+const DEMO_ORGANISATIONS: [(&str, &str, &str, Option<&str>); 7] = [
+    (DIGDIR_ORG, "Digitaliseringsdirektoratet", "ORGL", None),
+    (VENDOR_ORG, "Fullmakt Demoleverandør AS", "AS", None),
+    (CUSTOMER_ORG, "Solstråle Bakeri AS", "AS", None),
+    (CUSTOMER_BRANCH_ORG, "Solstråle Bakeri AS avd. Bergen", "BEDR", Some(CUSTOMER_ORG)),
+    (ACCOUNTING_FIRM_ORG, "Fjellregnskap AS", "AS", None),
+    (SOLE_PROPRIETOR_ORG, "Snekker Nordvik", "ENK", None),
+    (HOUSING_COOP_ORG, "Borettslaget Utsikten", "BRL", None),
+];
+
+const DEMO_PERSONS: [(&str, &str); 3] =
+    [(CUSTOMER_MANAGER_PID, "Kari Demo Solstråle"), (ACCOUNTANT_PID, "Ola Demo Fjell"), (COOP_CHAIR_PID, "Per Demo Nordvik")];
+
+/// (unit, ER role, holder): the manager of the bakery, the accounting firm and its manager, the
+/// sole proprietor's owner and the cooperative's chair, and the firm's client relations.
+const DEMO_ROLES: [(&str, &str, RoleHolderSpec); 8] = [
+    (CUSTOMER_ORG, "DAGL", RoleHolderSpec::Person(CUSTOMER_MANAGER_PID)),
+    (ACCOUNTING_FIRM_ORG, "DAGL", RoleHolderSpec::Person(ACCOUNTANT_PID)),
+    (SOLE_PROPRIETOR_ORG, "INNH", RoleHolderSpec::Person(COOP_CHAIR_PID)),
+    (HOUSING_COOP_ORG, "LEDE", RoleHolderSpec::Person(COOP_CHAIR_PID)),
+    (CUSTOMER_ORG, "REGN", RoleHolderSpec::Organisation(ACCOUNTING_FIRM_ORG)),
+    (SOLE_PROPRIETOR_ORG, "REGN", RoleHolderSpec::Organisation(ACCOUNTING_FIRM_ORG)),
+    (HOUSING_COOP_ORG, "FFØR", RoleHolderSpec::Organisation(ACCOUNTING_FIRM_ORG)),
+    (HOUSING_COOP_ORG, "REGN", RoleHolderSpec::Organisation(ACCOUNTING_FIRM_ORG)),
+];
+
+#[derive(Clone, Copy)]
+enum RoleHolderSpec {
+    Person(&'static str),
+    Organisation(&'static str),
+}
+
+/// Adds whatever of the demo register is missing.
+async fn seed_register(store: &Store) -> Result<(), String> {
+    for (orgno, name, unit_type, main_unit) in DEMO_ORGANISATIONS {
+        let input = NewOrganisation {
+            org_number: orgno.into(),
+            name: name.into(),
+            unit_type: Some(unit_type.into()),
+            main_unit: main_unit.map(str::to_owned),
+            ..Default::default()
+        };
+        match register::add_organisation(store, &input).await {
+            Ok(_) | Err(RegisterError::OrganisationExists(_)) => {}
+            Err(e) => return Err(format!("demo organisation {orgno}: {e}")),
+        }
+    }
+    for (pid, name) in DEMO_PERSONS {
+        let input = NewPerson { person_identifier: pid.into(), name: name.into(), ..Default::default() };
+        match register::add_person(store, &input, SyntheticNumbers::Accept).await {
+            Ok(_) | Err(RegisterError::PersonExists(_)) => {}
+            Err(e) => return Err(format!("demo person {name}: {e}")),
+        }
+    }
+    for (unit, role, holder) in DEMO_ROLES {
+        let holder = match holder {
+            RoleHolderSpec::Person(p) => RoleHolder::Person(p.into()),
+            RoleHolderSpec::Organisation(o) => RoleHolder::Organisation(o.into()),
+        };
+        match register::add_role(store, &NewRole { unit: unit.into(), role: role.into(), holder }, SyntheticNumbers::Accept).await {
+            Ok(_) | Err(RegisterError::RoleExists { .. }) => {}
+            Err(e) => return Err(format!("demo role {role} in {unit}: {e}")),
+        }
+    }
+    Ok(())
 }
 
 pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String, String> {
@@ -62,6 +147,9 @@ pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String,
             scopes::set_access(store, name, VENDOR_ORG, true).await.map_err(s)?;
         }
     }
+
+    seed_register(store).await?;
+    let customer = register::find_party(store, &PartyLookup::OrgNumber(CUSTOMER_ORG.into())).await.map_err(s)?;
 
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let key_path = dir.join("vendor-admin-key.pem");
@@ -119,6 +207,11 @@ pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String,
     let _ = writeln!(out, "  vendor client id: {client_id} (kid {kid})");
     let _ = writeln!(out, "  private key:      {}", key_path.display());
     let _ = writeln!(out, "  settings:         {}", env_path.display());
+    let _ = writeln!(out, "  register:         {} organisations, {} persons (synthetic numbers), {} ER roles", DEMO_ORGANISATIONS.len(), DEMO_PERSONS.len(), DEMO_ROLES.len());
+    let _ = writeln!(out, "    customer {CUSTOMER_ORG} Solstråle Bakeri AS (party id {}), DAGL {CUSTOMER_MANAGER_PID}, branch {CUSTOMER_BRANCH_ORG}", customer.party_id);
+    let _ = writeln!(out, "    accounting firm {ACCOUNTING_FIRM_ORG}: REGN for {CUSTOMER_ORG} and {SOLE_PROPRIETOR_ORG}, FFØR and REGN for {HOUSING_COOP_ORG} (BRL)");
+    let _ = writeln!(out, "    see one: fullmakt admin register show --orgno {ACCOUNTING_FIRM_ORG}");
+    let _ = writeln!(out, "  access packages:  {issuer}accessmanagement/api/v1/meta/info/accesspackages/export");
     let _ = writeln!(out, "Get a token (see README.md, 'Get a token'):");
     let _ = writeln!(out, "  curl -s {issuer}token -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\");
     let _ = write!(out, "       -d assertion=$(scripts/make-grant.sh {} 'altinn:instances.read')", env_path.display());

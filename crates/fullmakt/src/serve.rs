@@ -22,9 +22,14 @@ pub struct ServeArgs {
     /// The URL clients reach this server at; the token issuer is this URL with a trailing slash.
     #[arg(long, env = "FULLMAKT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
-    /// Seed demo organisations, scopes and a vendor client (idempotent) and say how to use them.
+    /// Seed demo organisations, persons, roles, scopes and a vendor client (idempotent) and say
+    /// how to use them. Implies --test-data (the demo persons have synthetic numbers).
     #[arg(long)]
     pub demo: bool,
+    /// Test-data mode: accept synthetic person numbers (Tenor's month + 80). Never on a
+    /// production instance.
+    #[arg(long, env = "FULLMAKT_TEST_DATA", value_parser = clap::builder::BoolishValueParser::new())]
+    pub test_data: bool,
     /// Where --demo writes the demo vendor's private key and settings.
     #[arg(long, env = "FULLMAKT_DEMO_DIR", default_value = "demo")]
     pub demo_dir: std::path::PathBuf,
@@ -38,6 +43,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let _log_writer = init_logging(&args.log_format);
     let (store, ring) = args.store.open().await?;
     let public_url = args.public_url.trim_end_matches('/').to_owned();
+    if args.test_data || args.demo {
+        tracing::warn!("test-data mode: synthetic person numbers are accepted; never run a production instance like this");
+    }
     if args.demo {
         let report = crate::demo::seed(&store, &public_url, &args.demo_dir).await?;
         println!("{report}");

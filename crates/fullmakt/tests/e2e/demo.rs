@@ -1,0 +1,32 @@
+//! `serve --demo`'s seed: idempotent, and its register answers lookups.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn the_demo_seed_adds_the_register_once() {
+    on_every_store!(|server, _vendor| {
+        let dir = tempfile::tempdir().unwrap();
+        fullmakt::demo::seed(&server.store, &server.public_url, dir.path()).await.unwrap();
+        let parties = server.store.party_count().await.unwrap();
+        let roles = server.store.er_role_count().await.unwrap();
+        assert_eq!((parties, roles), (10, 8));
+        let sequence = server.store.change_sequence().await.unwrap();
+        let report = fullmakt::demo::seed(&server.store, &server.public_url, dir.path()).await.unwrap();
+        assert_eq!(server.store.change_sequence().await.unwrap(), sequence, "a second seed writes nothing");
+        assert!(report.contains(fullmakt::demo::ACCOUNTING_FIRM_ORG), "{report}");
+        let token = api_token(&server, VENDOR_ORG, &["altinn:register/partylookup.admin"]).await;
+        let body = json!({"orgNo": fullmakt::demo::CUSTOMER_BRANCH_ORG}).to_string();
+        let (status, branch, _) = request(&server, Method::POST, "/register/api/v1/parties/lookup", Some(&token), Some(&body), &[]).await;
+        assert_eq!((status, branch["unitType"].clone()), (200, json!("BEDR")));
+        let ffor = fullmakt_service::register::roles_in_unit(&server.store, {
+            let coop = fullmakt_service::register::find_party(&server.store, &fullmakt_service::register::PartyLookup::OrgNumber(fullmakt::demo::HOUSING_COOP_ORG.into())).await.unwrap();
+            coop.party_id
+        })
+        .await
+        .unwrap();
+        assert!(ffor.iter().any(|r| r.er_code == "FFØR" && r.to.org_number.as_deref() == Some(fullmakt::demo::ACCOUNTING_FIRM_ORG)));
+    });
+}
