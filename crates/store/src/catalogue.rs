@@ -273,7 +273,7 @@ impl WriteTx {
             let sql = format!(
                 "INSERT INTO {} ({columns}) VALUES {} ON CONFLICT ({key}) {on_conflict}",
                 table.name,
-                values_list(chunk.len(), table.columns.len())
+                values_list(self.backend, chunk.len(), table.columns.len())
             );
             let mut query = sqlx::query(&sql);
             for row in chunk {

@@ -195,7 +195,7 @@ impl WriteTx {
 
     /// Inserts one party; any key already taken is [`StoreError::Conflict`].
     pub async fn insert_party(&mut self, p: &PartyRow) -> Result<()> {
-        let sql = format!("INSERT INTO parties ({PARTY_COLUMNS}) VALUES {}", values_list(1, PARTY_COLUMN_COUNT));
+        let sql = format!("INSERT INTO parties ({PARTY_COLUMNS}) VALUES {}", values_list(self.backend, 1, PARTY_COLUMN_COUNT));
         bind_party(sqlx::query(&sql), p).execute(&mut *self.tx).await.map_err(StoreError::from_insert)?;
         Ok(())
     }
@@ -225,7 +225,7 @@ impl WriteTx {
                  last_changed = excluded.last_changed \
                  WHERE parties.name <> excluded.name OR parties.unit_type IS DISTINCT FROM excluded.unit_type \
                  OR parties.main_unit_party_id IS DISTINCT FROM excluded.main_unit_party_id",
-                values_list(chunk.len(), PARTY_COLUMN_COUNT)
+                values_list(self.backend, chunk.len(), PARTY_COLUMN_COUNT)
             );
             let mut query = sqlx::query(&sql);
             for p in chunk {
@@ -243,7 +243,7 @@ impl WriteTx {
             let sql = format!(
                 "INSERT INTO er_roles (from_party_id, role_code, to_party_id, created) VALUES {} \
                  ON CONFLICT (from_party_id, role_code, to_party_id) DO NOTHING",
-                values_list(chunk.len(), 4)
+                values_list(self.backend, chunk.len(), 4)
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {
