@@ -16,7 +16,8 @@
 //! main unit, keeps its party id and uuid (a line may repeat them, but not change them), and is
 //! counted as updated or unchanged. Roles are added if missing; nothing is ever deleted.
 //!
-//! Memory: about 100 bytes per party and 24 per role line during the import.
+//! Memory: about 100 bytes per party and 24 per role line during the import, plus SQLite's
+//! bulk-load page cache (`fullmakt_store::BULK_CACHE_KIB`).
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry as MapEntry;
@@ -731,7 +732,8 @@ impl<'a> Writer<'a> {
 
     async fn tx(&mut self) -> Result<&mut WriteTx, ImportError> {
         if self.tx.is_none() {
-            let tx = self.store.begin_write().await.map_err(|e| self.error(e))?;
+            let mut tx = self.store.begin_write().await.map_err(|e| self.error(e))?;
+            tx.prepare_bulk_load().await.map_err(|e| self.error(e))?;
             self.tx = Some(tx);
         }
         let committed = self.committed;
