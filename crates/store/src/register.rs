@@ -52,13 +52,17 @@ pub struct ErRoleRecord {
     pub to_name: String,
 }
 
-/// The identifying columns of a party, read in pages by bulk import.
+/// The identifying columns of a party, read in pages (by bulk import, and by anything that
+/// builds an in-memory index of the register).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PartyKeyRow {
     pub party_id: i64,
     pub party_uuid: String,
+    pub party_type: String,
     pub org_number: Option<String>,
     pub person_identifier: Option<String>,
+    pub unit_type: Option<String>,
+    pub main_unit_party_id: Option<i64>,
     pub main_unit_org_number: Option<String>,
 }
 
@@ -146,7 +150,8 @@ impl Store {
     /// pages, so a caller can read millions without holding them twice).
     pub async fn party_keys_after(&self, after: i64, limit: i64) -> Result<Vec<PartyKeyRow>> {
         Ok(sqlx::query_as(
-            "SELECT p.party_id, p.party_uuid, p.org_number, p.person_identifier, m.org_number AS main_unit_org_number \
+            "SELECT p.party_id, p.party_uuid, p.party_type, p.org_number, p.person_identifier, p.unit_type, \
+             p.main_unit_party_id, m.org_number AS main_unit_org_number \
              FROM parties p LEFT JOIN parties m ON m.party_id = p.main_unit_party_id \
              WHERE p.party_id > $1 ORDER BY p.party_id LIMIT $2",
         )
@@ -154,6 +159,33 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Up to `limit` ER roles after `after` in key order (from, role code, to): keyset pages for
+    /// building an in-memory index of every role.
+    pub async fn er_roles_after(&self, after: Option<&ErRoleRow>, limit: i64) -> Result<Vec<ErRoleRow>> {
+        let rows: Vec<(i64, String, i64)> = match after {
+            None => {
+                sqlx::query_as("SELECT from_party_id, role_code, to_party_id FROM er_roles ORDER BY from_party_id, role_code, to_party_id LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Some(a) => {
+                sqlx::query_as(
+                    "SELECT from_party_id, role_code, to_party_id FROM er_roles \
+                     WHERE from_party_id > $1 OR (from_party_id = $1 AND (role_code > $2 OR (role_code = $2 AND to_party_id > $3))) \
+                     ORDER BY from_party_id, role_code, to_party_id LIMIT $4",
+                )
+                .bind(a.from_party_id)
+                .bind(&a.role_code)
+                .bind(a.to_party_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(|(from_party_id, role_code, to_party_id)| ErRoleRow { from_party_id, role_code, to_party_id }).collect())
     }
 
     pub async fn party_count(&self) -> Result<i64> {

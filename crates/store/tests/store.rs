@@ -312,6 +312,16 @@ async fn roles_are_read_both_ways() {
         assert_eq!(store.er_role_codes(50_000_002, 50_000_003).await.unwrap(), vec!["daglig-leder", "styreleder"]);
         assert!(store.er_role_codes(50_000_002, 50_000_001).await.unwrap().is_empty());
         assert_eq!(store.er_role_count().await.unwrap(), 4);
+        let mut paged = Vec::new();
+        let mut after: Option<ErRoleRow> = None;
+        loop {
+            let page = store.er_roles_after(after.as_ref(), 1).await.unwrap();
+            let Some(last) = page.last().cloned() else { break };
+            paged.extend(page);
+            after = Some(last);
+        }
+        assert_eq!(paged.len(), 4);
+        assert!(paged.windows(2).all(|w| (w[0].from_party_id, &w[0].role_code, w[0].to_party_id) < (w[1].from_party_id, &w[1].role_code, w[1].to_party_id)));
         // A role to a party that does not exist breaks a reference.
         let mut tx = store.begin_write().await.unwrap();
         assert!(tx.insert_er_role(&role(50_000_001, "daglig-leder", 1), 5).await.is_err());
@@ -354,6 +364,8 @@ async fn bulk_upserts_insert_update_and_skip_unchanged_rows() {
         }
         assert_eq!(seen.len(), n);
         assert_eq!(seen[2].main_unit_org_number, rows[n - 1].org_number);
+        assert_eq!(seen[2].main_unit_party_id, Some(rows[n - 1].party_id));
+        assert_eq!((seen[0].party_type.as_str(), seen[0].unit_type.as_deref()), ("organization", Some("AS")));
         assert_eq!(store.max_party_id().await.unwrap(), Some(50_000_000 + n as i64 - 1));
     }
 }
