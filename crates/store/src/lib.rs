@@ -13,6 +13,7 @@
 
 mod catalogue;
 mod clients;
+mod grants;
 mod register;
 mod replay;
 mod resources;
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 
 pub use clients::{ClientKeyRow, ClientRow};
+pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};

@@ -208,6 +208,18 @@ impl WriteTx {
         Ok(party_query(key).fetch_optional(&mut *self.tx).await?)
     }
 
+    /// Removes one ER role (the unit deregistered it); false if it was not there.
+    pub async fn delete_er_role(&mut self, role: &ErRoleRow) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM er_roles WHERE from_party_id = $1 AND role_code = $2 AND to_party_id = $3")
+            .bind(role.from_party_id)
+            .bind(&role.role_code)
+            .bind(role.to_party_id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     pub async fn has_er_role(&mut self, role: &ErRoleRow) -> Result<bool> {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM er_roles WHERE from_party_id = $1 AND role_code = $2 AND to_party_id = $3")
