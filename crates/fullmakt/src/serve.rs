@@ -120,7 +120,8 @@ pub fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &st
     let tokens = Arc::new(TokenService::new(store.clone(), issuer.clone(), ring.clone(), Arc::new(NoSystemUsers)));
     let audiences = vec![format!("{public_url}/api/v1"), format!("{public_url}/api/v1/"), issuer.clone()];
     let verifier = Arc::new(AccessTokenVerifier::new(store.clone(), issuer, ring, audiences));
-    let state = AppState { store: store.clone(), tokens, verifier, metrics: Arc::new(Metrics::default()), public_url };
+    let pdp = Arc::new(fullmakt_service::pdp::DecisionPoint::new(store.clone(), fullmakt_domain::Catalogue::embedded()));
+    let state = AppState { store: store.clone(), tokens, verifier, metrics: Arc::new(Metrics::default()), pdp, public_url };
     let app = fullmakt_http::router(state);
     let addr = listener.local_addr().expect("a bound listener has an address");
     let (tx, rx) = oneshot::channel::<()>();

@@ -3,6 +3,7 @@
 
 mod access_packages;
 mod admin;
+mod authorization;
 mod middleware;
 mod metrics;
 mod openapi;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub verifier: Arc<AccessTokenVerifier>,
     pub metrics: Arc<Metrics>,
+    pub pdp: Arc<fullmakt_service::pdp::DecisionPoint>,
     /// The public base URL without trailing slash.
     pub public_url: String,
 }
@@ -105,6 +107,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .nest("/resourceregistry/api/v1", resource_registry)
         .nest("/resourceregistry/api/v2", resource_registry_v2)
+        .route("/authorization/api/v1/authorize", post(authorization::authorize))
+        .route("/authorization/api/v1/authorize/explain", post(authorization::explain))
+        .route("/authorization/api/v1/decision", post(authorization::decision))
         .nest("/register/api/v1", register)
         .nest("/accessmanagement/api/v1/meta/info/accesspackages", access_packages)
         .route("/health", get(health))

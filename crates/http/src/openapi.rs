@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         crate::resource_registry::delete_resource, crate::resource_registry::get_policy, crate::resource_registry::write_policy,
         crate::resource_registry::replace_policy, crate::resource_registry::policy_rules, crate::resource_registry::policy_subjects,
         crate::resource_registry::policy_rights, crate::resource_registry::policy_rights_v2,
+        crate::authorization::authorize, crate::authorization::explain, crate::authorization::decision,
         crate::register::lookup, crate::register::by_id, crate::register::by_uuid,
         crate::access_packages::export, crate::access_packages::groups, crate::access_packages::groups_without_slash,
         crate::access_packages::group, crate::access_packages::group_areas, crate::access_packages::area,

@@ -1,0 +1,411 @@
+//! The decision point (pdp.md §0–§3): enrich a request from the register and the grants, take
+//! the resource's policy from the registry, evaluate it with the XACML engine, and fall back to
+//! single-right delegations when the policy is NotApplicable.
+//!
+//! Everything is read under the current committed state — the resource row (and with it the
+//! policy version), the party, and the grants — so every committed write decides the very next
+//! request, on this node and any other sharing the database (DESIGN.md §4.3).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use fullmakt_domain::catalogue::Catalogue;
+use fullmakt_store::{PartyKey, PartyRow, Store};
+use fullmakt_xacml::policy::{Effect, Rule, Target, ACTION_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY};
+use fullmakt_xacml::{altinn, DateTime, Decision, DecisionResult, Pdp, Policy, PolicyDocument, Request, StatusCode, Value};
+use serde::Serialize;
+
+use crate::pip::{self, GrantPath, Subject, SubjectGrants};
+use crate::resource_registry;
+
+pub const SYSTEM_USER: &str = "urn:altinn:systemuser:uuid";
+pub const USER_ID: &str = "urn:altinn:userid";
+pub const PERSON_ID: &str = "urn:altinn:person:identifier-no";
+pub const ORGANIZATION_ID: &str = "urn:altinn:organization:identifier-no";
+pub const LEGACY_ORGANIZATION_ID: &str = "urn:altinn:organizationnumber";
+pub const PARTY_ID: &str = "urn:altinn:partyid";
+pub const PARTY_UUID: &str = "urn:altinn:party:uuid";
+pub const RESOURCE: &str = "urn:altinn:resource";
+pub const ORG: &str = "urn:altinn:org";
+pub const APP: &str = "urn:altinn:app";
+pub const ACTION_ID: &str = "urn:oasis:names:tc:xacml:1.0:action:action-id";
+pub const ACCESS_PACKAGE: &str = "urn:altinn:accesspackage";
+pub const ROLE_CODE: &str = "urn:altinn:rolecode";
+pub const CCR_ROLE: &str = "urn:altinn:external-role:ccr";
+
+/// Which route asked: they differ in what subjects they accept and in error status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `POST authorization/api/v1/authorize`: resource owners, person numbers allowed.
+    Authorize,
+    /// `POST authorization/api/v1/decision`: platform PEPs, no person numbers.
+    Decision,
+}
+
+/// One result with what the response writer and the explain route need.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub result: DecisionResult,
+    /// Whether the IncludeInResult attributes are echoed (pdp.md §1.3).
+    pub echo: bool,
+    pub explanation: Explanation,
+}
+
+/// Why a decision came out as it did (the `explain` route).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    /// `policy` (the resource policy decided), `delegation` (a single right the subject holds
+    /// permitted it after the policy was NotApplicable), or `error`.
+    pub decided_by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// The subject's grants that the deciding rule (or the delegation) relied on.
+    pub grants: Vec<ExplainedGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExplainedGrant {
+    pub attribute_id: String,
+    pub value: String,
+    pub paths: Vec<GrantPath>,
+}
+
+/// A request the PDP cannot evaluate. `argument` marks the reference's ArgumentException
+/// family (bad subject mix, unknown party, no policy), which `/authorize` reports as
+/// processing-error; everything else, and anything on `/decision`, is syntax-error.
+#[derive(Debug, Clone)]
+struct Failure {
+    argument: bool,
+    message: String,
+}
+
+fn argument(message: impl Into<String>) -> Failure {
+    Failure { argument: true, message: message.into() }
+}
+
+impl Outcome {
+    fn failed(api: Api, failure: Failure) -> Outcome {
+        let code = if api == Api::Authorize && failure.argument { StatusCode::ProcessingError } else { StatusCode::SyntaxError };
+        Outcome {
+            result: DecisionResult::indeterminate(code, failure.message.clone()),
+            echo: false,
+            explanation: Explanation { decided_by: "error", message: Some(failure.message), ..Default::default() },
+        }
+    }
+}
+
+struct CachedPolicy {
+    version: i64,
+    policy: Arc<Policy>,
+}
+
+/// The decision point. Parsed policies are cached per resource and policy version; nothing
+/// else is cached, so grants and register changes are seen at once.
+pub struct DecisionPoint {
+    store: Store,
+    catalogue: &'static Catalogue,
+    policies: Mutex<HashMap<String, CachedPolicy>>,
+}
+
+enum SubjectKind {
+    SystemUser(String),
+    Party(PartyRow),
+    None,
+}
+
+impl DecisionPoint {
+    pub fn new(store: Store, catalogue: &'static Catalogue) -> Self {
+        Self { store, catalogue, policies: Mutex::new(HashMap::new()) }
+    }
+
+    /// Decides every individual request in `request`. If any of them cannot be evaluated the
+    /// whole response is that one Indeterminate, as the reference answers multi-requests.
+    pub async fn decide(&self, request: &Request, api: Api, now: DateTime) -> Vec<Outcome> {
+        if request.combined_decision {
+            return vec![Outcome::failed(api, Failure { argument: false, message: "Multiple Decision Profile not implemented".into() })];
+        }
+        let individual = match request.individual_requests() {
+            Ok(v) => v,
+            Err(e) => return vec![Outcome::failed(api, Failure { argument: false, message: e.to_string() })],
+        };
+        let mut out = Vec::with_capacity(individual.len());
+        for one in individual {
+            match self.decide_one(one.into_owned(), api, now).await {
+                Ok(o) => out.push(o),
+                Err(f) => return vec![Outcome::failed(api, f)],
+            }
+        }
+        out
+    }
+
+    async fn decide_one(&self, mut req: Request, api: Api, now: DateTime) -> Result<Outcome, Failure> {
+        let subject = self.subject(&req, api).await?;
+        let resource_id = resource_id(&mut req)?;
+        let party = self.resource_party(&mut req, api).await?;
+        let policy = self.policy(&resource_id).await?;
+
+        // Look up only what the policy can use (pdp.md §2.2 D).
+        let wanted = policy.subject_attribute_ids();
+        let needs_grants = [ACCESS_PACKAGE, ROLE_CODE, CCR_ROLE].iter().any(|id| wanted.contains(id));
+        let grants = match (&subject, &party) {
+            (SubjectKind::None, _) | (_, None) => SubjectGrants::default(),
+            (subject, Some(party)) => {
+                let pip_subject = match subject {
+                    SubjectKind::SystemUser(id) => Subject::SystemUser(id.clone()),
+                    SubjectKind::Party(p) => Subject::Party(p.clone()),
+                    SubjectKind::None => unreachable!("handled above"),
+                };
+                pip::grants_for(&self.store, self.catalogue, &pip_subject, party)
+                    .await
+                    .map_err(|e| internal(&e))?
+            }
+        };
+        if needs_grants {
+            self.enrich_subject(&mut req, &subject, &grants, &wanted);
+        }
+
+        let document = PolicyDocument::Policy(policy.clone());
+        let mut result = Pdp::new(&document).decide_individual(&req, now);
+        let mut echo = altinn::echoes_attributes(&policy, &req, result.decision);
+        let mut explanation = Explanation {
+            decided_by: "policy",
+            policy_id: result.deciding_rule.as_ref().map(|r| r.policy_id.clone()),
+            rule_id: result.deciding_rule.as_ref().map(|r| r.rule_id.clone()),
+            grants: explain_rule(&policy, result.deciding_rule.as_ref().map(|r| r.rule_id.as_str()), &grants, self.catalogue),
+            message: result.status.message.clone(),
+        };
+
+        // Single rights delegated to the subject count only when the policy is NotApplicable.
+        if result.decision == Decision::NotApplicable && !matches!(subject, SubjectKind::None) && party.is_some() {
+            let actions: Vec<String> = req.values(ACTION_CATEGORY, ACTION_ID).map(|v| v.lexical().into_owned()).collect();
+            if let Some(action) = actions.iter().find(|a| grants.has_right(&resource_id, a)) {
+                result = permit_with_policy_obligations(&policy, &req, now);
+                echo = true;
+                let paths = grants.rights.get(&(resource_id.clone(), action.clone())).cloned().unwrap_or_default();
+                explanation = Explanation {
+                    decided_by: "delegation",
+                    grants: vec![ExplainedGrant { attribute_id: "right".into(), value: format!("{resource_id}/{action}"), paths }],
+                    ..Default::default()
+                };
+            }
+        }
+        Ok(Outcome { result, echo, explanation })
+    }
+
+    /// Validates the subject (pdp.md §1.5) and finds who it is.
+    async fn subject(&self, req: &Request, api: Api) -> Result<SubjectKind, Failure> {
+        let attributes: Vec<&str> = req
+            .categories
+            .iter()
+            .filter(|c| c.category == SUBJECT_CATEGORY)
+            .flat_map(|c| c.attributes.iter().map(|a| a.attribute_id.as_str()))
+            .collect();
+        let first = |id: &str| req.values(SUBJECT_CATEGORY, id).next().map(|v| v.lexical().into_owned());
+        if let Some(su) = first(SYSTEM_USER) {
+            if attributes.iter().any(|a| *a != SYSTEM_USER) || req.values(SUBJECT_CATEGORY, SYSTEM_USER).count() > 1 {
+                return Err(argument("The system user must be the only subject attribute of the request"));
+            }
+            let uuid = uuid::Uuid::parse_str(&su).map_err(|_| argument(format!("{su} is not a valid system user uuid")))?;
+            return Ok(SubjectKind::SystemUser(uuid.to_string()));
+        }
+        let user = first(USER_ID);
+        let ssn = first(PERSON_ID);
+        let orgno = first(ORGANIZATION_ID).or_else(|| first(LEGACY_ORGANIZATION_ID));
+        if ssn.is_some() && api == Api::Decision {
+            return Err(argument("A person number cannot be used as subject in this API"));
+        }
+        if user.is_some() && ssn.is_some() {
+            return Err(argument("The subject cannot have both a user id and a person number"));
+        }
+        if api == Api::Authorize && orgno.is_some() && (user.is_some() || ssn.is_some()) {
+            return Err(argument("An organisation subject cannot be combined with a person"));
+        }
+        let party = if let Some(user) = user {
+            let id: i64 = user.parse().map_err(|_| argument(format!("{user} is not a user id")))?;
+            Some(self.find(PartyKey::Id(id)).await?.filter(|p| p.party_type == "person").ok_or_else(|| argument(format!("unknown user {user}")))?)
+        } else if let Some(ssn) = ssn {
+            Some(self.find(PartyKey::PersonIdentifier(&ssn)).await?.ok_or_else(|| argument("unknown person number"))?)
+        } else if let Some(orgno) = orgno {
+            self.find(PartyKey::OrgNumber(&orgno)).await?
+        } else {
+            None
+        };
+        Ok(party.map(SubjectKind::Party).unwrap_or(SubjectKind::None))
+    }
+
+    /// Resolves the resource party (the reportee) and adds `urn:altinn:partyid` for it.
+    async fn resource_party(&self, req: &mut Request, api: Api) -> Result<Option<PartyRow>, Failure> {
+        let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
+        let party = if let Some(id) = first(req, PARTY_ID) {
+            let n: i64 = id.parse().map_err(|_| argument(format!("{id} is not a party id")))?;
+            Some(self.find(PartyKey::Id(n)).await?.ok_or_else(|| argument(format!("unknown party {id}")))?)
+        } else if let Some(orgno) = first(req, ORGANIZATION_ID).or_else(|| first(req, LEGACY_ORGANIZATION_ID)) {
+            Some(self.find(PartyKey::OrgNumber(&orgno)).await?.ok_or_else(|| argument(format!("unknown organisation {orgno}")))?)
+        } else if let Some(uuid) = first(req, PARTY_UUID) {
+            let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| argument(format!("{uuid} is not a valid party uuid")))?;
+            Some(self.find(PartyKey::Uuid(&uuid.to_string())).await?.ok_or_else(|| argument(format!("unknown party {uuid}")))?)
+        } else if let Some(ssn) = first(req, PERSON_ID) {
+            if api == Api::Decision {
+                return Err(argument("A person number cannot name the party in this API"));
+            }
+            Some(self.find(PartyKey::PersonIdentifier(&ssn)).await?.ok_or_else(|| argument("unknown person number"))?)
+        } else {
+            None
+        };
+        if let Some(p) = &party {
+            if req.values(RESOURCE_CATEGORY, PARTY_ID).next().is_none() {
+                req.add_attribute(RESOURCE_CATEGORY, PARTY_ID, Value::String(p.party_id.to_string().into()));
+            }
+        }
+        Ok(party)
+    }
+
+    async fn find(&self, key: PartyKey<'_>) -> Result<Option<PartyRow>, Failure> {
+        self.store.find_party(key).await.map_err(|e| internal(&e))
+    }
+
+    /// The resource's parsed policy, from the cache if the stored version is the cached one.
+    async fn policy(&self, resource_id: &str) -> Result<Arc<Policy>, Failure> {
+        let row = self
+            .store
+            .resource(resource_id)
+            .await
+            .map_err(|e| internal(&e))?
+            .filter(|r| r.deleted == 0)
+            .ok_or_else(|| argument(format!("no resource {resource_id} in the registry")))?;
+        let (Some(version), Some(xml)) = (row.policy_version, row.policy_xml.as_deref()) else {
+            return Err(argument(format!("resource {resource_id} has no policy")));
+        };
+        if let Some(cached) = self.policies.lock().unwrap_or_else(|e| e.into_inner()).get(resource_id) {
+            if cached.version == version {
+                return Ok(cached.policy.clone());
+            }
+        }
+        let policy = resource_registry::parse_resource_policy(resource_id, xml).map_err(|e| internal(&e))?;
+        self.policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(resource_id.to_owned(), CachedPolicy { version, policy: policy.clone() });
+        Ok(policy)
+    }
+
+    /// Adds the subject attributes the policy names, from the subject's grants.
+    fn enrich_subject(&self, req: &mut Request, subject: &SubjectKind, grants: &SubjectGrants, wanted: &std::collections::BTreeSet<&str>) {
+        if wanted.contains(ACCESS_PACKAGE) {
+            for index in grants.packages.keys() {
+                let code = self.catalogue.package(*index).code.clone();
+                req.add_attribute(SUBJECT_CATEGORY, ACCESS_PACKAGE, Value::String(code.into()));
+            }
+        }
+        // System users never get roles (pdp.md §3, "No role path").
+        if matches!(subject, SubjectKind::SystemUser(_)) {
+            return;
+        }
+        for code in grants.roles.keys() {
+            let Some(role) = self.catalogue.role(code) else { continue };
+            if wanted.contains(CCR_ROLE) {
+                req.add_attribute(SUBJECT_CATEGORY, CCR_ROLE, Value::String(role.code.clone().into()));
+            }
+            if wanted.contains(ROLE_CODE) {
+                // Policies spell role codes both ways (DAGL, dagl) under string-equal; the
+                // holder of the role matches either spelling.
+                let mut codes: Vec<String> = role.legacy_code.iter().cloned().collect();
+                codes.extend(self.catalogue.mapped_roles(role.index).filter_map(|r| r.legacy_code.clone().or_else(|| Some(r.code.clone()))));
+                for c in codes {
+                    req.add_attribute(SUBJECT_CATEGORY, ROLE_CODE, Value::String(c.to_uppercase().into()));
+                    req.add_attribute(SUBJECT_CATEGORY, ROLE_CODE, Value::String(c.to_lowercase().into()));
+                }
+            }
+        }
+    }
+}
+
+fn internal(e: &dyn std::fmt::Display) -> Failure {
+    tracing::error!(error = %e, "decision failed inside the server");
+    Failure { argument: false, message: "the decision could not be made".into() }
+}
+
+/// The resource the request is about: `urn:altinn:resource`, or `urn:altinn:org` +
+/// `urn:altinn:app` for an app (`app_{org}_{app}`); the other form is added (pdp.md §2.2 C).
+fn resource_id(req: &mut Request) -> Result<String, Failure> {
+    let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
+    if let Some(id) = first(req, RESOURCE) {
+        if let Some((org, app)) = fullmakt_domain::resource::app_parts(&id) {
+            if first(req, ORG).is_none() && first(req, APP).is_none() {
+                req.add_attribute(RESOURCE_CATEGORY, ORG, Value::String(org.into()));
+                req.add_attribute(RESOURCE_CATEGORY, APP, Value::String(app.into()));
+            }
+        }
+        return Ok(id);
+    }
+    match (first(req, ORG), first(req, APP)) {
+        (Some(org), Some(app)) => {
+            let id = format!("app_{org}_{app}");
+            req.add_attribute(RESOURCE_CATEGORY, RESOURCE, Value::String(id.clone().into()));
+            Ok(id)
+        }
+        _ => Err(argument("The request names no resource (urn:altinn:resource, or urn:altinn:org and urn:altinn:app)")),
+    }
+}
+
+/// A Permit carrying the resource policy's Permit obligations, as the reference gives a
+/// delegated Permit (copied into the response, never into a cached policy).
+fn permit_with_policy_obligations(policy: &Policy, req: &Request, now: DateTime) -> DecisionResult {
+    let mut permit = policy.clone();
+    permit.target = Target::default();
+    permit.rules = vec![Rule {
+        id: "urn:fullmakt:delegation".into(),
+        effect: Effect::Permit,
+        description: None,
+        target: Target::default(),
+        condition: None,
+        obligations: Vec::new(),
+        advice: Vec::new(),
+    }];
+    let document = PolicyDocument::Policy(Arc::new(permit));
+    let mut result = Pdp::new(&document).decide_individual(req, now);
+    result.deciding_rule = None;
+    result
+}
+
+/// The grants that satisfied the subject matches of the deciding rule.
+fn explain_rule(policy: &Policy, rule_id: Option<&str>, grants: &SubjectGrants, catalogue: &Catalogue) -> Vec<ExplainedGrant> {
+    let Some(rule) = rule_id.and_then(|id| policy.rules.iter().find(|r| r.id == id)) else { return Vec::new() };
+    let mut out = Vec::new();
+    for m in rule.target.any_of.iter().flat_map(|a| a.all_of.iter()).flat_map(|a| a.matches.iter()) {
+        let fullmakt_xacml::policy::AttributeSource::Designator(d) = &m.source else { continue };
+        if d.category != SUBJECT_CATEGORY {
+            continue;
+        }
+        let value = m.value.lexical().into_owned();
+        let paths: Vec<GrantPath> = match d.attribute_id.as_str() {
+            ACCESS_PACKAGE => grants
+                .packages
+                .iter()
+                .filter(|(index, _)| catalogue.package(**index).code.eq_ignore_ascii_case(&value))
+                .flat_map(|(_, paths)| paths.clone())
+                .collect(),
+            ROLE_CODE | CCR_ROLE => grants
+                .roles
+                .iter()
+                .filter(|(code, _)| {
+                    catalogue.role(code).is_some_and(|r| {
+                        r.code.eq_ignore_ascii_case(&value) || r.legacy_code.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(&value))
+                    })
+                })
+                .flat_map(|(_, paths)| paths.clone())
+                .collect(),
+            _ => continue,
+        };
+        if !paths.is_empty() {
+            out.push(ExplainedGrant { attribute_id: d.attribute_id.clone(), value, paths });
+        }
+    }
+    out
+}
