@@ -39,6 +39,36 @@ pub enum AdminCommand {
     /// The register: organisations, persons and ER roles.
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// Grants: access packages and resource rights from a party to a person, organisation or system user.
+    #[command(subcommand)]
+    Grant(GrantCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GrantCommand {
+    /// Give an access package (as rettighetshaver).
+    Package {
+        /// The organisation that gives (organisation number).
+        #[arg(long)]
+        from: String,
+        /// Person number, organisation number, or a system user's id (UUID).
+        #[arg(long)]
+        to: String,
+        /// The package: its URN, `:code` or code.
+        #[arg(long)]
+        package: String,
+    },
+    /// Give one right: an action on a registry resource.
+    Right {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        resource: String,
+        #[arg(long)]
+        action: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,6 +263,7 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
         AdminCommand::Keys(KeysCommand::Rotate) => print(ring.rotate().await.map_err(|e| e.to_string())?),
         AdminCommand::Resource(ResourceCommand::Create { file, policy }) => create_resource(&store, &file, policy.as_deref()).await,
         AdminCommand::Register(command) => run_register(&store, command, synthetic).await,
+        AdminCommand::Grant(command) => run_grant(&store, command).await,
     };
     store.close().await;
     result
@@ -296,4 +327,22 @@ async fn run_register(store: &fullmakt_service::Store, command: RegisterCommand,
             print(register::party_details(store, &lookup).await.map_err(e)?)
         }
     }
+}
+
+async fn run_grant(store: &fullmakt_store::Store, command: GrantCommand) -> Result<(), String> {
+    use fullmakt_service::grants;
+    let catalogue = fullmakt_domain::Catalogue::embedded();
+    let outcome = match command {
+        GrantCommand::Package { from, to, package } => {
+            let from = grants::organisation(store, &from).await.map_err(|e| e.to_string())?;
+            let to = grants::resolve_recipient(store, &to).await.map_err(|e| e.to_string())?;
+            grants::grant_package(store, catalogue, &from, &to, &package).await
+        }
+        GrantCommand::Right { from, to, resource, action } => {
+            let from = grants::organisation(store, &from).await.map_err(|e| e.to_string())?;
+            let to = grants::resolve_recipient(store, &to).await.map_err(|e| e.to_string())?;
+            grants::grant_right(store, &from, &to, &resource, &action).await
+        }
+    };
+    print(outcome.map_err(|e| e.to_string())?)
 }
