@@ -2,6 +2,7 @@
 //! error mapping to OAuth error bodies and problem+json, trace ids, metrics and OpenAPI.
 
 mod access_packages;
+mod access_lists;
 mod admin;
 mod authorization;
 mod middleware;
@@ -79,7 +80,25 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/resource/{id}/policy/rules", get(resource_registry::policy_rules))
         .route("/resource/{id}/policy/subjects", get(resource_registry::policy_subjects))
-        .route("/resource/{id}/policy/rights", get(resource_registry::policy_rights));
+        .route("/resource/{id}/policy/rights", get(resource_registry::policy_rights))
+        .route("/access-lists/memberships", get(access_lists::memberships))
+        .route("/access-lists/{owner}", get(access_lists::lists_of_owner))
+        .route(
+            "/access-lists/{owner}/{identifier}",
+            get(access_lists::get_list).put(access_lists::upsert_list).delete(access_lists::delete_list),
+        )
+        .route(
+            "/access-lists/{owner}/{identifier}/members",
+            get(access_lists::get_members)
+                .put(access_lists::replace_members)
+                .post(access_lists::add_members)
+                .delete(access_lists::remove_members),
+        )
+        .route("/access-lists/{owner}/{identifier}/resource-connections", get(access_lists::get_connections))
+        .route(
+            "/access-lists/{owner}/{identifier}/resource-connections/{resource}",
+            axum::routing::put(access_lists::connect).delete(access_lists::disconnect),
+        );
     let resource_registry_v2 = Router::new().route("/resource/{id}/policy/rights", get(resource_registry::policy_rights_v2));
 
     let register = Router::new()

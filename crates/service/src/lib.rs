@@ -2,6 +2,7 @@
 //! clients and scopes, managing the signing keys, verifying fullmakt's own access tokens
 //! for the admin API, the register, and reading the access-package catalogue. The HTTP crate and the CLI are thin shells around these.
 
+pub mod access_lists;
 pub mod access_packages;
 pub mod admin;
 pub mod register;

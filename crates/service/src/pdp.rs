@@ -15,6 +15,7 @@ use fullmakt_xacml::policy::{Effect, Rule, Target, ACTION_CATEGORY, RESOURCE_CAT
 use fullmakt_xacml::{altinn, DateTime, Decision, DecisionResult, Pdp, Policy, PolicyDocument, Request, StatusCode, Value};
 use serde::Serialize;
 
+use crate::access_lists;
 use crate::pip::{self, GrantPath, Subject, SubjectGrants};
 use crate::resource_registry;
 
@@ -101,8 +102,16 @@ impl Outcome {
 }
 
 struct CachedPolicy {
-    version: i64,
+    /// The resource version and policy version the entry was made from.
+    versions: (i64, i64),
     policy: Arc<Policy>,
+    access_lists: bool,
+}
+
+/// A resource's policy and whether access lists gate its Permits.
+struct ResourcePolicy {
+    policy: Arc<Policy>,
+    access_lists: bool,
 }
 
 /// The decision point. Parsed policies are cached per resource and policy version; nothing
@@ -148,7 +157,7 @@ impl DecisionPoint {
         let subject = self.subject(&req, api).await?;
         let resource_id = resource_id(&mut req)?;
         let party = self.resource_party(&mut req, api).await?;
-        let policy = self.policy(&resource_id).await?;
+        let ResourcePolicy { policy, access_lists } = self.policy(&resource_id).await?;
 
         // Look up only what the policy can use (pdp.md §2.2 D).
         let wanted = policy.subject_attribute_ids();
@@ -193,6 +202,23 @@ impl DecisionPoint {
                     grants: vec![ExplainedGrant { attribute_id: "right".into(), value: format!("{resource_id}/{action}"), paths }],
                     ..Default::default()
                 };
+            }
+        }
+        // The access-list gate turns a Permit into Deny for parties not on a connected list.
+        if result.decision == Decision::Permit && access_lists {
+            let actions: Vec<String> = req.values(ACTION_CATEGORY, ACTION_ID).map(|v| v.lexical().into_owned()).collect();
+            if let Some(reason) = access_lists::gate(&self.store, &resource_id, party.as_ref(), &actions).await.map_err(|e| internal(&e))? {
+                result = DecisionResult {
+                    decision: Decision::Deny,
+                    status: fullmakt_xacml::Status { code: StatusCode::Ok, message: Some(reason.clone()) },
+                    obligations: Vec::new(),
+                    advice: Vec::new(),
+                    attributes: result.attributes,
+                    policy_identifiers: result.policy_identifiers,
+                    deciding_rule: None,
+                };
+                explanation.decided_by = "accessList";
+                explanation.message = Some(reason);
             }
         }
         Ok(Outcome { result, echo, explanation })
@@ -270,8 +296,8 @@ impl DecisionPoint {
         self.store.find_party(key).await.map_err(|e| internal(&e))
     }
 
-    /// The resource's parsed policy, from the cache if the stored version is the cached one.
-    async fn policy(&self, resource_id: &str) -> Result<Arc<Policy>, Failure> {
+    /// The resource's parsed policy, from the cache if the stored versions are the cached ones.
+    async fn policy(&self, resource_id: &str) -> Result<ResourcePolicy, Failure> {
         let row = self
             .store
             .resource(resource_id)
@@ -282,17 +308,20 @@ impl DecisionPoint {
         let (Some(version), Some(xml)) = (row.policy_version, row.policy_xml.as_deref()) else {
             return Err(argument(format!("resource {resource_id} has no policy")));
         };
+        let versions = (row.version_id, version);
         if let Some(cached) = self.policies.lock().unwrap_or_else(|e| e.into_inner()).get(resource_id) {
-            if cached.version == version {
-                return Ok(cached.policy.clone());
+            if cached.versions == versions {
+                return Ok(ResourcePolicy { policy: cached.policy.clone(), access_lists: cached.access_lists });
             }
         }
         let policy = resource_registry::parse_resource_policy(resource_id, xml).map_err(|e| internal(&e))?;
+        let resource: fullmakt_domain::resource::ServiceResource = serde_json::from_str(&row.body).map_err(|e| internal(&e))?;
+        let access_lists = resource.access_list_mode == fullmakt_domain::resource::AccessListMode::Enabled;
         self.policies
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(resource_id.to_owned(), CachedPolicy { version, policy: policy.clone() });
-        Ok(policy)
+            .insert(resource_id.to_owned(), CachedPolicy { versions, policy: policy.clone(), access_lists });
+        Ok(ResourcePolicy { policy, access_lists })
     }
 
     /// Adds the subject attributes the policy names, from the subject's grants.

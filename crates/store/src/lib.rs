@@ -11,6 +11,7 @@
 //! Connecting also copies the access-package catalogue embedded in the binary into its tables
 //! (see `catalogue`), so every store the binary opens has the catalogue it was built with.
 
+mod access_lists;
 mod catalogue;
 mod clients;
 mod grants;
@@ -24,6 +25,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 
+pub use access_lists::{AccessListConnectionRow, AccessListMemberRow, AccessListMembershipRow, AccessListRow};
 pub use clients::{ClientKeyRow, ClientRow};
 pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};

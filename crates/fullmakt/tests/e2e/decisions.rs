@@ -452,3 +452,79 @@ async fn operators_grant_packages_and_rights_from_the_cli() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn access_lists_gate_permits_and_only_their_owner_writes_them() {
+    on_every_store!(|server, _vendor| {
+        let store = &server.store;
+        let customer = org(store, CUSTOMER, "Kunde AS", "AS", None).await;
+        let accountant = org(store, ACCOUNTANT, "Regnskap AS", "AS", None).await;
+        let owner = api_token(&server, OWNER_ORG, &[WRITE, "altinn:resourceregistry/accesslist.write"]).await;
+        let mut limited = resource("digdir-banker");
+        limited["accessListMode"] = "Enabled".into();
+        assert_eq!(call(&server, Method::POST, "/resourceregistry/api/v1/resource", Some(&owner), Some(&limited.to_string())).await.0, 201);
+        let policy = altinn_policy("digdir-banker", &[("urn:altinn:accesspackage", "ansettelsesforhold")], &["read", "write"]);
+        assert_eq!(upload_policy(&server, "digdir-banker", Some(&owner), "policyFile", &policy).await.0, 201);
+        let su = uuid::Uuid::new_v4().to_string();
+        for party in [&customer, &accountant] {
+            grants::grant_package(store, catalogue(), party, &Recipient::SystemUser(su.clone()), "ansettelsesforhold").await.unwrap();
+        }
+        let token = api_token(&server, VENDOR_ORG, &[AUTHORIZE]).await;
+        let ask = |orgno: &'static str, action: &'static str| su_request(&su, action, "digdir-banker", ("urn:altinn:organization:identifier-no", orgno));
+
+        // No list yet: the policy permits, the gate denies with status ok.
+        let r = authorize(&server, &token, &ask(CUSTOMER, "read")).await;
+        assert_eq!(decisions(&r), ["Deny"], "{r}");
+        assert_eq!(r["response"][0]["status"]["statusCode"]["value"], "urn:oasis:names:tc:xacml:1.0:status:ok");
+
+        let base = "/resourceregistry/api/v1/access-lists/digdir/godkjente";
+        let (status, list) = call(&server, Method::PUT, base, Some(&owner), Some(r#"{"name":"Godkjente","description":"Godkjente kunder"}"#)).await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list["urn"], "urn:altinn:access-list:digdir:godkjente");
+        let (status, members) = call(&server, Method::POST, &format!("{base}/members"), Some(&owner),
+            Some(&json!({"data": [format!("urn:altinn:organization:identifier-no:{CUSTOMER}")]}).to_string())).await;
+        assert_eq!(status, 200, "{members}");
+        assert_eq!(members["data"][0]["id"], format!("urn:altinn:party:uuid:{}", customer.party_uuid));
+        let (status, c) = call(&server, Method::PUT, &format!("{base}/resource-connections/digdir-banker"), Some(&owner), Some(r#"{"actionFilters":["read"]}"#)).await;
+        assert_eq!(status, 200, "{c}");
+
+        assert_eq!(decisions(&authorize(&server, &token, &ask(CUSTOMER, "read")).await), ["Permit"]);
+        assert_eq!(decisions(&authorize(&server, &token, &ask(CUSTOMER, "write")).await), ["Deny"], "the action filter holds");
+        assert_eq!(decisions(&authorize(&server, &token, &ask(ACCOUNTANT, "read")).await), ["Deny"], "not on the list");
+        let (status, m) = call(&server, Method::GET,
+            &format!("/resourceregistry/api/v1/access-lists/memberships?party=urn:altinn:organization:identifier-no:{CUSTOMER}&resource=urn:altinn:resource:digdir-banker"),
+            Some(&owner), None).await;
+        assert_eq!(status, 200, "{m}");
+        assert_eq!(m["data"][0]["actionFilters"], json!(["read"]));
+
+        // The wrong caller and bad input change nothing.
+        let other = api_token(&server, OTHER_ORG, &["altinn:resourceregistry/accesslist.write"]).await;
+        let before = store.change_sequence().await.unwrap();
+        let body = r#"{"name":"x"}"#;
+        assert_problem(&call(&server, Method::PUT, base, Some(&other), Some(body)).await, 403, "digdir");
+        assert_problem(&call(&server, Method::PUT, base, None, Some(body)).await, 401, "bearer token");
+        assert_problem(&call(&server, Method::PUT, base, Some(&token), Some(body)).await, 403, "accesslist.write");
+        assert_problem(&call(&server, Method::GET, &format!("{base}/members"), Some(&other), None).await, 403, "digdir");
+        let stale = server.http.put(format!("{}{base}", server.base)).bearer_auth(&owner).header("if-match", "\"1\"")
+            .header("content-type", "application/json").body(body).send().await.unwrap();
+        assert_eq!(stale.status(), 412);
+        for (members, status, detail) in [
+            (json!({"data": ["urn:altinn:person:identifier-no:01010012356"]}), 400, "not a party URN"),
+            (json!({"data": ["urn:altinn:organization:identifier-no:974761076"]}), 404, "no party"),
+            (json!({"data": ["urn:altinn:organization:identifier-no:123"]}), 400, "9 digits"),
+            (json!({"data": vec!["urn:altinn:party:id:1"; 101]}), 400, "at most 100"),
+            (json!({"members": []}), 400, "not valid JSON"),
+        ] {
+            assert_problem(&call(&server, Method::POST, &format!("{base}/members"), Some(&owner), Some(&members.to_string())).await, status, detail);
+        }
+        assert_problem(&call(&server, Method::PUT, "/resourceregistry/api/v1/access-lists/digdir/Bad List", Some(&owner), Some(body)).await, 400, "identifier");
+        assert_problem(&call(&server, Method::PUT, &format!("{base}/resource-connections/digdir-none"), Some(&owner), Some("{}")).await, 404, "digdir-none");
+        assert_eq!(store.change_sequence().await.unwrap(), before, "a refused write changed something");
+
+        // Removing the member decides the next request.
+        let (status, _) = call(&server, Method::DELETE, &format!("{base}/members"), Some(&owner),
+            Some(&json!({"data": [format!("urn:altinn:party:uuid:{}", customer.party_uuid)]}).to_string())).await;
+        assert_eq!(status, 200);
+        assert_eq!(decisions(&authorize(&server, &token, &ask(CUSTOMER, "read")).await), ["Deny"]);
+    });
+}

@@ -49,6 +49,9 @@ pub enum AdminError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// An `If-Match` precondition did not hold.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// A document failed validation; the field → messages map is the problem's `errors`.
     #[error("{0}")]
     Invalid(fullmakt_domain::resource::ValidationErrors),
@@ -64,6 +67,7 @@ impl AdminError {
             Self::NotFound(_) => 404,
             Self::BadRequest(_) | Self::Invalid(_) => 400,
             Self::Conflict(_) => 409,
+            Self::PreconditionFailed(_) => 412,
             Self::Internal => 500,
         }
     }
@@ -77,6 +81,7 @@ impl AdminError {
             Self::BadRequest(_) => "Bad request",
             Self::Invalid(_) => "One or more validation errors occurred.",
             Self::Conflict(_) => "Conflict",
+            Self::PreconditionFailed(_) => "Precondition failed",
             Self::Internal => "Internal server error",
         }
     }
