@@ -7,7 +7,7 @@
 //! (no search hits, no resources for a package), fullmakt answers 200 with `[]`, which every
 //! client of the reference also accepts.
 
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use fullmakt_service::access_packages::{self, CatalogueQueryError};
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
-use crate::TraceId;
+use crate::{AppState, TraceId};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -218,6 +218,9 @@ fn problem(e: CatalogueQueryError, trace: &TraceId) -> Problem {
     match e {
         CatalogueQueryError::Invalid(detail) => Problem::bad_request(detail, trace),
         CatalogueQueryError::NotFound(detail) => Problem { status: 404, title: "Not found", detail, trace_id: trace.0.clone(), errors: None },
+        CatalogueQueryError::Unavailable => {
+            Problem { status: 503, title: "Service unavailable", detail: "the resource registry could not be read".into(), trace_id: trace.0.clone(), errors: None }
+        }
     }
 }
 
@@ -316,14 +319,18 @@ pub async fn package_by_urn(Extension(t): Extension<TraceId>, headers: HeaderMap
     ok(l, package_dto(p, l, true))
 }
 
-/// The resources that name the package in their policies. The resource registry does not link
-/// resources to packages yet, so every known package answers an empty list.
+/// The registry resources whose policies name the package.
 #[utoipa::path(get, path = "/accessmanagement/api/v1/meta/info/accesspackages/package/{id}/resources", tag = "accessmanagement",
     params(("id" = String, Path, description = "Package id (UUID)")),
     responses((status = 200, body = Vec<ResourceDto>), (status = 400), (status = 404)))]
-pub async fn package_resources(Extension(t): Extension<TraceId>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+pub async fn package_resources(
+    State(s): State<AppState>,
+    Extension(t): Extension<TraceId>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
     let l = language(&headers);
-    let ids = access_packages::package_resources(&id).map_err(|e| problem(e, &t))?;
+    let ids = access_packages::package_resources(&s.store, &id).await.map_err(|e| problem(e, &t))?;
     ok(l, ids.into_iter().map(|id| ResourceDto { ref_id: id.clone(), id }).collect::<Vec<_>>())
 }
 

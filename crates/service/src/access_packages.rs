@@ -13,6 +13,8 @@ pub enum CatalogueQueryError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("the resource registry could not be read")]
+    Unavailable,
 }
 
 fn check_uuid(what: &str, id: &str) -> Result<(), CatalogueQueryError> {
@@ -47,11 +49,18 @@ pub fn package_by_urn(value: &str) -> Result<&'static Package, CatalogueQueryErr
     catalogue().package_by_urn(value).ok_or_else(|| CatalogueQueryError::NotFound(format!("no access package `{value}`")))
 }
 
-/// Resource ids linked to a package. Empty until the resource registry links resources to
-/// packages; the package must exist.
-pub fn package_resources(id: &str) -> Result<Vec<String>, CatalogueQueryError> {
-    package(id)?;
-    Ok(Vec::new())
+/// The registry resources whose current policy names the package as a subject
+/// (`urn:altinn:accesspackage` = its code), by identifier; the package must exist.
+pub async fn package_resources(store: &fullmakt_store::Store, id: &str) -> Result<Vec<String>, CatalogueQueryError> {
+    let package = package(id)?;
+    let urn = format!("urn:altinn:accesspackage:{}", package.code);
+    let rows = store.resources_for_subjects(&[urn]).await.map_err(|e| {
+        tracing::error!(error = %e, "reading the resources of a package");
+        CatalogueQueryError::Unavailable
+    })?;
+    let mut ids: Vec<String> = rows.into_iter().map(|r| r.identifier).collect();
+    ids.dedup();
+    Ok(ids)
 }
 
 pub fn search(term: Option<&str>, language: Language, type_name: Option<&str>) -> Result<Vec<SearchHit>, CatalogueQueryError> {
@@ -72,7 +81,6 @@ mod tests {
         assert!(matches!(package("00000000-0000-0000-0000-000000000000"), Err(CatalogueQueryError::NotFound(_))));
         let p = package_by_urn("skatt-naering").unwrap();
         assert_eq!(package(&p.id).unwrap().code, "skatt-naering");
-        assert!(package_resources(&p.id).unwrap().is_empty());
         assert!(matches!(package_by_urn(""), Err(CatalogueQueryError::Invalid(_))));
         assert!(matches!(package_by_urn("no such"), Err(CatalogueQueryError::Invalid(_))));
         assert!(matches!(package_by_urn("nosuch"), Err(CatalogueQueryError::NotFound(_))));

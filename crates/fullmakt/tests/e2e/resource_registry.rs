@@ -216,6 +216,13 @@ async fn an_owner_uploads_a_policy_and_everyone_reads_its_rules_subjects_and_rig
         assert_eq!(nb[0]["key"], en[0]["key"]);
         assert_eq!((nb[0]["name"].as_str(), en[0]["name"].as_str()), (Some("Les"), Some("Read")));
 
+        // The catalogue links the package to the resources whose policies name it.
+        let lonn = fullmakt_domain::Catalogue::embedded().package_by_urn("lonn").unwrap().id.clone();
+        let path = format!("/accessmanagement/api/v1/meta/info/accesspackages/package/{lonn}/resources");
+        let (status, linked) = call(&server, Method::GET, &path, None, None).await;
+        assert_eq!(status, 200, "{linked}");
+        assert_eq!(linked[0]["id"], "digdir-lonn", "{linked}");
+
         // The subject index follows the policy: replacing it replaces the subjects.
         let narrower = altinn_policy("digdir-lonn", &[("urn:altinn:accesspackage", "lonn")], &["read"]);
         let res = server
