@@ -20,8 +20,11 @@ pub const VENDOR_CLIENT_NAME: &str = "fullmakt demo vendor admin";
 
 /// maskinporten.md §6.5 (Altinn's scopes), the register lookup scope and the self-service
 /// admin scopes.
-pub const DEMO_SCOPES: [&str; 13] = [
+pub const DEMO_SCOPES: [&str; 16] = [
     "altinn:authentication/systemregister.write",
+    "altinn:authorization/authorize",
+    "altinn:resourceregistry/accesslist.write",
+    "altinn:resourceregistry/resource.write",
     "altinn:authentication/systemuser.request.read",
     "altinn:authentication/systemuser.request.write",
     "altinn:instances.read",
@@ -37,8 +40,9 @@ pub const DEMO_SCOPES: [&str; 13] = [
 ];
 
 /// Scopes the vendor's admin client carries.
-const VENDOR_SCOPES: [&str; 9] = [
+const VENDOR_SCOPES: [&str; 10] = [
     "altinn:authentication/systemregister.write",
+    "altinn:authorization/authorize",
     "altinn:authentication/systemuser.request.read",
     "altinn:authentication/systemuser.request.write",
     "altinn:instances.read",
@@ -132,6 +136,63 @@ async fn seed_register(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
+/// A Digdir resource whose policy lets the holder of the `lonn` package or the DAGL role read
+/// and write, so a decision can be tried at once (see the printed example).
+pub const DEMO_RESOURCE: &str = "demo-lonnsrapportering";
+
+async fn seed_resource(store: &Store) -> Result<(), String> {
+    use fullmakt_service::resource_registry::{self as registry, Writer};
+    if store.resource(DEMO_RESOURCE).await.map_err(s)?.is_some() {
+        return Ok(());
+    }
+    let resource = serde_json::json!({
+        "identifier": DEMO_RESOURCE,
+        "title": {"nb": "Lønnsrapportering (demo)", "nn": "Lønsrapportering (demo)", "en": "Payroll reporting (demo)"},
+        "description": {"nb": "Demotjeneste for fullmakt", "nn": "Demoteneste for fullmakt", "en": "Demo service for fullmakt"},
+        "rightDescription": {"nb": "Kan lese og sende lønnsrapporter", "nn": "Kan lese og sende lønsrapportar", "en": "May read and send payroll reports"},
+        "contactPoints": [{"category": "Support", "email": "demo@example.com", "telephone": "", "contactPage": ""}],
+        "hasCompetentAuthority": {"organization": DIGDIR_ORG, "orgcode": "digdir", "name": {"nb": "Digitaliseringsdirektoratet"}},
+        "resourceType": "GenericAccessResource"
+    });
+    let resource = fullmakt_domain::resource::ServiceResource::from_json(resource.to_string().as_bytes()).map_err(s)?;
+    registry::create_resource(store, Writer::Operator, &resource).await.map_err(s)?;
+    registry::store_policy(store, Writer::Operator, DEMO_RESOURCE, &demo_policy()).await.map_err(s)?;
+    Ok(())
+}
+
+fn demo_policy() -> String {
+    const STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
+    const SUBJECT: &str = "urn:oasis:names:tc:xacml:1.0:subject-category:access-subject";
+    let matches = |function: &str, category: &str, pairs: &[(&str, &str)]| -> String {
+        pairs
+            .iter()
+            .map(|(id, value)| {
+                format!(
+                    r#"<xacml:AllOf><xacml:Match MatchId="{function}"><xacml:AttributeValue DataType="{STRING}">{value}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="{id}" Category="{category}" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf>"#
+                )
+            })
+            .collect()
+    };
+    let subjects = matches(
+        "urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case",
+        SUBJECT,
+        &[("urn:altinn:accesspackage", "lonn"), ("urn:altinn:rolecode", "DAGL")],
+    );
+    let resource = matches(
+        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
+        "urn:oasis:names:tc:xacml:3.0:attribute-category:resource",
+        &[("urn:altinn:resource", DEMO_RESOURCE)],
+    );
+    let actions = matches(
+        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
+        "urn:oasis:names:tc:xacml:3.0:attribute-category:action",
+        &[("urn:oasis:names:tc:xacml:1.0:action:action-id", "read"), ("urn:oasis:names:tc:xacml:1.0:action:action-id", "write")],
+    );
+    format!(
+        r#"<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:resource:{DEMO_RESOURCE}:policy" Version="1.0" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides"><xacml:Target/><xacml:Rule RuleId="urn:altinn:resource:{DEMO_RESOURCE}:rule1" Effect="Permit"><xacml:Target><xacml:AnyOf>{subjects}</xacml:AnyOf><xacml:AnyOf>{resource}</xacml:AnyOf><xacml:AnyOf>{actions}</xacml:AnyOf></xacml:Target></xacml:Rule><xacml:ObligationExpressions><xacml:ObligationExpression ObligationId="urn:altinn:obligation:authenticationLevel1" FulfillOn="Permit"><xacml:AttributeAssignmentExpression AttributeId="urn:altinn:obligation-assignment:1" Category="urn:altinn:minimum-authenticationlevel"><xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">2</xacml:AttributeValue></xacml:AttributeAssignmentExpression></xacml:ObligationExpression></xacml:ObligationExpressions></xacml:Policy>"#
+    )
+}
+
 pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String, String> {
     let digdir = OrganisationNumber::parse(DIGDIR_ORG).map_err(s)?;
     let vendor = OrganisationNumber::parse(VENDOR_ORG).map_err(s)?;
@@ -149,7 +210,9 @@ pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String,
     }
 
     seed_register(store).await?;
+    seed_resource(store).await?;
     let customer = register::find_party(store, &PartyLookup::OrgNumber(CUSTOMER_ORG.into())).await.map_err(s)?;
+    let manager = register::find_party(store, &PartyLookup::PersonIdentifier(CUSTOMER_MANAGER_PID.into())).await.map_err(s)?;
 
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let key_path = dir.join("vendor-admin-key.pem");
@@ -212,6 +275,8 @@ pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String,
     let _ = writeln!(out, "    accounting firm {ACCOUNTING_FIRM_ORG}: REGN for {CUSTOMER_ORG} and {SOLE_PROPRIETOR_ORG}, FFØR and REGN for {HOUSING_COOP_ORG} (BRL)");
     let _ = writeln!(out, "    see one: fullmakt admin register show --orgno {ACCOUNTING_FIRM_ORG}");
     let _ = writeln!(out, "  access packages:  {issuer}accessmanagement/api/v1/meta/info/accesspackages/export");
+    let _ = writeln!(out, "  resource:         {issuer}resourceregistry/api/v1/resource/{DEMO_RESOURCE} (policy: package lonn or role DAGL may read and write)");
+    let _ = writeln!(out, "    the bakery's manager (user id {}) is permitted: POST {{\"Request\":…}} to {issuer}authorization/api/v1/decision", manager.party_id);
     let _ = writeln!(out, "Get a token (see README.md, 'Get a token'):");
     let _ = writeln!(out, "  curl -s {issuer}token -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\");
     let _ = write!(out, "       -d assertion=$(scripts/make-grant.sh {} 'altinn:instances.read')", env_path.display());

@@ -30,3 +30,28 @@ async fn the_demo_seed_adds_the_register_once() {
         assert!(ffor.iter().any(|r| r.er_code == "FFØR" && r.to.org_number.as_deref() == Some(fullmakt::demo::ACCOUNTING_FIRM_ORG)));
     });
 }
+
+#[tokio::test]
+async fn the_demo_resource_permits_the_bakerys_manager_and_not_its_accountant() {
+    on_every_store!(|server, _vendor| {
+        let dir = tempfile::tempdir().unwrap();
+        fullmakt::demo::seed(&server.store, &server.public_url, dir.path()).await.unwrap();
+        let lookup = |pid: &str| fullmakt_service::register::PartyLookup::PersonIdentifier(pid.into());
+        let manager = fullmakt_service::register::find_party(&server.store, &lookup(fullmakt::demo::CUSTOMER_MANAGER_PID)).await.unwrap();
+        let accountant = fullmakt_service::register::find_party(&server.store, &lookup(fullmakt::demo::ACCOUNTANT_PID)).await.unwrap();
+        let decide = |user: i64| {
+            json!({"Request": {
+                "AccessSubject": [{"Attribute": [{"AttributeId": "urn:altinn:userid", "Value": user.to_string()}]}],
+                "Action": [{"Attribute": [{"AttributeId": "urn:oasis:names:tc:xacml:1.0:action:action-id", "Value": "write"}]}],
+                "Resource": [{"Attribute": [{"AttributeId": "urn:altinn:resource", "Value": fullmakt::demo::DEMO_RESOURCE},
+                    {"AttributeId": "urn:altinn:organization:identifier-no", "Value": fullmakt::demo::CUSTOMER_ORG}]}]
+            }})
+            .to_string()
+        };
+        for (user, expected) in [(manager.party_id, "Permit"), (accountant.party_id, "NotApplicable")] {
+            let (status, body) = call(&server, Method::POST, "/authorization/api/v1/decision", None, Some(&decide(user))).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["response"][0]["decision"], expected, "user {user}: {body}");
+        }
+    });
+}
