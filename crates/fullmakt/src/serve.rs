@@ -51,7 +51,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         println!("{report}");
     }
     let listener = TcpListener::bind(&args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let server = start(store, ring, listener, &public_url);
+    let started = std::time::Instant::now();
+    let server = start(store, ring, listener, &public_url).await?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "decision index ready");
     tracing::info!(addr = %server.addr, issuer = %issuer_from_public_url(&public_url), "fullmakt is listening");
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -112,15 +114,20 @@ impl Server {
     }
 }
 
-/// Wires the services over `store` and serves them on `listener`.
-pub fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &str) -> Server {
+/// Wires the services over `store` (building the decision index first) and serves them on
+/// `listener`.
+pub async fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &str) -> Result<Server, String> {
+    let catalogue = fullmakt_domain::Catalogue::embedded();
+    let index = fullmakt_service::decision_index::DecisionIndex::load(store.clone(), catalogue)
+        .await
+        .map_err(|e| format!("building the decision index: {e}"))?;
     let public_url = public_url.trim_end_matches('/').to_owned();
     let issuer = issuer_from_public_url(&public_url);
     let ring = Arc::new(ring);
     let tokens = Arc::new(TokenService::new(store.clone(), issuer.clone(), ring.clone(), Arc::new(NoSystemUsers)));
     let audiences = vec![format!("{public_url}/api/v1"), format!("{public_url}/api/v1/"), issuer.clone()];
     let verifier = Arc::new(AccessTokenVerifier::new(store.clone(), issuer, ring, audiences));
-    let pdp = Arc::new(fullmakt_service::pdp::DecisionPoint::new(store.clone(), fullmakt_domain::Catalogue::embedded()));
+    let pdp = Arc::new(fullmakt_service::pdp::DecisionPoint::new(store.clone(), catalogue, Arc::new(index)));
     let state = AppState { store: store.clone(), tokens, verifier, metrics: Arc::new(Metrics::default()), pdp, public_url };
     let app = fullmakt_http::router(state);
     let addr = listener.local_addr().expect("a bound listener has an address");
@@ -157,5 +164,5 @@ pub fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &st
             }
         }
     });
-    Server { addr, shutdown: Some(tx), task, sweeper }
+    Ok(Server { addr, shutdown: Some(tx), task, sweeper })
 }

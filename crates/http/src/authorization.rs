@@ -60,7 +60,7 @@ async fn authorize_json(s: &AppState, t: &TraceId, h: &HeaderMap, body: &[u8], e
     let c = caller(s, h, t).await?;
     c.require_any(&[AUTHORIZE, AUTHORIZE_ADMIN]).map_err(|e| Problem::from_admin(e, t))?;
     let outcomes = match read_json(body, Api::Authorize, t)? {
-        Ok(request) => s.pdp.decide(&request, Api::Authorize, now()).await,
+        Ok(request) => s.pdp.decide(&request, Api::Authorize, now(), explain).await,
         Err(failed) => failed,
     };
     Ok(altinn_json(&outcomes, explain))
@@ -93,14 +93,14 @@ pub async fn decision(State(s): State<AppState>, Extension(t): Extension<TraceId
         .is_some_and(|v| v.to_ascii_lowercase().contains("application/json"));
     if is_json {
         let outcomes = match read_json(&body, Api::Decision, &t)? {
-            Ok(request) => s.pdp.decide(&request, Api::Decision, now()).await,
+            Ok(request) => s.pdp.decide(&request, Api::Decision, now(), false).await,
             Err(failed) => failed,
         };
         return Ok(altinn_json(&outcomes, false));
     }
     let text = std::str::from_utf8(&body).map_err(|_| Problem::bad_request("the body is not UTF-8", &t))?;
     let outcomes = match parse_request_xml(text) {
-        Ok(request) => s.pdp.decide(&request, Api::Decision, now()).await,
+        Ok(request) => s.pdp.decide(&request, Api::Decision, now(), false).await,
         Err(e) => vec![Outcome {
             result: DecisionResult::indeterminate(fullmakt_xacml::StatusCode::SyntaxError, e.to_string()),
             echo: false,

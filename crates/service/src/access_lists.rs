@@ -327,11 +327,12 @@ pub async fn disconnect(store: &Store, caller: &Caller, owner: &str, identifier:
 
 /// The access-list gate of a Permit (pdp.md §0 step 5): may `party` use `action` on the resource?
 /// `Ok(None)` when it may, `Ok(Some(reason))` when the Permit must become Deny.
-pub async fn gate(store: &Store, resource_id: &str, party: Option<&PartyRow>, action: &[String]) -> Result<Option<String>, fullmakt_store::StoreError> {
-    let Some(party) = party.filter(|p| p.party_type == "organization") else {
+/// `party` is (party id, is an organisation).
+pub async fn gate(store: &Store, resource_id: &str, party: Option<(i64, bool)>, action: &[String]) -> Result<Option<String>, fullmakt_store::StoreError> {
+    let Some((party_id, _)) = party.filter(|(_, is_org)| *is_org) else {
         return Ok(Some("the resource is limited by access lists and the party is not an organisation".into()));
     };
-    for m in store.access_list_memberships(party.party_id, resource_id).await? {
+    for m in store.access_list_memberships(party_id, resource_id).await? {
         let filters: Option<Vec<String>> = m.action_filters.and_then(|f| serde_json::from_str(&f).ok());
         match filters {
             None => return Ok(None),

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod register;
 pub mod cache;
 pub mod clock;
+pub mod decision_index;
 pub mod grants;
 pub mod pdp;
 pub mod pip;

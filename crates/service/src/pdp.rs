@@ -9,13 +9,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use fullmakt_domain::catalogue::Catalogue;
+use fullmakt_domain::catalogue::{Catalogue, PackageSet};
 use fullmakt_store::{PartyKey, PartyRow, Store};
 use fullmakt_xacml::policy::{Effect, Rule, Target, ACTION_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY};
 use fullmakt_xacml::{altinn, DateTime, Decision, DecisionResult, Pdp, Policy, PolicyDocument, Request, StatusCode, Value};
 use serde::Serialize;
 
 use crate::access_lists;
+use crate::decision_index::DecisionIndex;
 use crate::pip::{self, GrantPath, Subject, SubjectGrants};
 use crate::resource_registry;
 
@@ -102,6 +103,9 @@ impl Outcome {
 }
 
 struct CachedPolicy {
+    /// The change sequence under which the entry was last found current: while nothing has
+    /// been written since, the registry need not be asked again.
+    checked_at: i64,
     /// The resource version and policy version the entry was made from.
     versions: (i64, i64),
     policy: Arc<Policy>,
@@ -119,7 +123,38 @@ struct ResourcePolicy {
 pub struct DecisionPoint {
     store: Store,
     catalogue: &'static Catalogue,
+    index: Arc<DecisionIndex>,
     policies: Mutex<HashMap<String, CachedPolicy>>,
+}
+
+/// What the subject holds for the party, whichever source answered.
+#[derive(Debug, Default)]
+struct Held {
+    packages: PackageSet,
+    rights: Vec<(Box<str>, Box<str>)>,
+    /// ER role codes (persons and organisations only).
+    roles: Vec<String>,
+}
+
+impl Held {
+    fn from_grants(g: &SubjectGrants) -> Self {
+        Held {
+            packages: g.package_set(),
+            rights: g.rights.keys().map(|(r, a)| (r.as_str().into(), a.as_str().into())).collect(),
+            roles: g.roles.keys().cloned().collect(),
+        }
+    }
+
+    fn has_right(&self, resource: &str, action: &str) -> bool {
+        self.rights.iter().any(|(r, a)| &**r == resource && &**a == action)
+    }
+}
+
+/// The resource party as resolved: from the decision index when it knows it.
+#[derive(Debug, Clone)]
+struct ResourceParty {
+    party_id: i64,
+    org_number: Option<u32>,
 }
 
 enum SubjectKind {
@@ -129,13 +164,18 @@ enum SubjectKind {
 }
 
 impl DecisionPoint {
-    pub fn new(store: Store, catalogue: &'static Catalogue) -> Self {
-        Self { store, catalogue, policies: Mutex::new(HashMap::new()) }
+    pub fn new(store: Store, catalogue: &'static Catalogue, index: Arc<DecisionIndex>) -> Self {
+        Self { store, catalogue, index, policies: Mutex::new(HashMap::new()) }
     }
 
     /// Decides every individual request in `request`. If any of them cannot be evaluated the
     /// whole response is that one Indeterminate, as the reference answers multi-requests.
-    pub async fn decide(&self, request: &Request, api: Api, now: DateTime) -> Vec<Outcome> {
+    pub async fn decide(&self, request: &Request, api: Api, now: DateTime, explain: bool) -> Vec<Outcome> {
+        // Every write committed before this request decides it.
+        let sequence = match self.index.fresh().await {
+            Ok(s) => s,
+            Err(e) => return vec![Outcome::failed(api, internal(&e))],
+        };
         if request.combined_decision {
             return vec![Outcome::failed(api, Failure { argument: false, message: "Multiple Decision Profile not implemented".into() })];
         }
@@ -145,7 +185,7 @@ impl DecisionPoint {
         };
         let mut out = Vec::with_capacity(individual.len());
         for one in individual {
-            match self.decide_one(one.into_owned(), api, now).await {
+            match self.decide_one(one.into_owned(), api, now, explain, sequence).await {
                 Ok(o) => out.push(o),
                 Err(f) => return vec![Outcome::failed(api, f)],
             }
@@ -153,30 +193,38 @@ impl DecisionPoint {
         out
     }
 
-    async fn decide_one(&self, mut req: Request, api: Api, now: DateTime) -> Result<Outcome, Failure> {
+    async fn decide_one(&self, mut req: Request, api: Api, now: DateTime, explain: bool, sequence: i64) -> Result<Outcome, Failure> {
         let subject = self.subject(&req, api).await?;
         let resource_id = resource_id(&mut req)?;
         let party = self.resource_party(&mut req, api).await?;
-        let ResourcePolicy { policy, access_lists } = self.policy(&resource_id).await?;
+        let ResourcePolicy { policy, access_lists } = self.policy(&resource_id, sequence).await?;
 
         // Look up only what the policy can use (pdp.md §2.2 D).
         let wanted = policy.subject_attribute_ids();
         let needs_grants = [ACCESS_PACKAGE, ROLE_CODE, CCR_ROLE].iter().any(|id| wanted.contains(id));
-        let grants = match (&subject, &party) {
-            (SubjectKind::None, _) | (_, None) => SubjectGrants::default(),
+        // System users are answered from the decision index unless the caller wants the grant
+        // paths, which only the PIP knows; everyone else from the PIP.
+        let (grants, held) = match (&subject, &party) {
+            (SubjectKind::None, _) | (_, None) => (SubjectGrants::default(), Held::default()),
+            (SubjectKind::SystemUser(id), Some(party)) if !explain => {
+                let su = crate::decision_index::parse_uuid(id).unwrap_or_default();
+                let access = self.index.system_user_access(su, party.party_id);
+                (SubjectGrants::default(), Held { packages: access.packages, rights: access.rights, roles: Vec::new() })
+            }
             (subject, Some(party)) => {
                 let pip_subject = match subject {
                     SubjectKind::SystemUser(id) => Subject::SystemUser(id.clone()),
                     SubjectKind::Party(p) => Subject::Party(p.clone()),
                     SubjectKind::None => unreachable!("handled above"),
                 };
-                pip::grants_for(&self.store, self.catalogue, &pip_subject, party)
-                    .await
-                    .map_err(|e| internal(&e))?
+                let row = self.find(PartyKey::Id(party.party_id)).await?.ok_or_else(|| argument("unknown party"))?;
+                let grants = pip::grants_for(&self.store, self.catalogue, &pip_subject, &row).await.map_err(|e| internal(&e))?;
+                let held = Held::from_grants(&grants);
+                (grants, held)
             }
         };
         if needs_grants {
-            self.enrich_subject(&mut req, &subject, &grants, &wanted);
+            self.enrich_subject(&mut req, &subject, &held, &wanted);
         }
 
         let document = PolicyDocument::Policy(policy.clone());
@@ -193,7 +241,7 @@ impl DecisionPoint {
         // Single rights delegated to the subject count only when the policy is NotApplicable.
         if result.decision == Decision::NotApplicable && !matches!(subject, SubjectKind::None) && party.is_some() {
             let actions: Vec<String> = req.values(ACTION_CATEGORY, ACTION_ID).map(|v| v.lexical().into_owned()).collect();
-            if let Some(action) = actions.iter().find(|a| grants.has_right(&resource_id, a)) {
+            if let Some(action) = actions.iter().find(|a| held.has_right(&resource_id, a)) {
                 result = permit_with_policy_obligations(&policy, &req, now);
                 echo = true;
                 let paths = grants.rights.get(&(resource_id.clone(), action.clone())).cloned().unwrap_or_default();
@@ -207,7 +255,8 @@ impl DecisionPoint {
         // The access-list gate turns a Permit into Deny for parties not on a connected list.
         if result.decision == Decision::Permit && access_lists {
             let actions: Vec<String> = req.values(ACTION_CATEGORY, ACTION_ID).map(|v| v.lexical().into_owned()).collect();
-            if let Some(reason) = access_lists::gate(&self.store, &resource_id, party.as_ref(), &actions).await.map_err(|e| internal(&e))? {
+            let gate_party = party.as_ref().map(|p| (p.party_id, p.org_number.is_some()));
+            if let Some(reason) = access_lists::gate(&self.store, &resource_id, gate_party, &actions).await.map_err(|e| internal(&e))? {
                 result = DecisionResult {
                     decision: Decision::Deny,
                     status: fullmakt_xacml::Status { code: StatusCode::Ok, message: Some(reason.clone()) },
@@ -266,21 +315,23 @@ impl DecisionPoint {
     }
 
     /// Resolves the resource party (the reportee) and adds `urn:altinn:partyid` for it.
-    async fn resource_party(&self, req: &mut Request, api: Api) -> Result<Option<PartyRow>, Failure> {
+    async fn resource_party(&self, req: &mut Request, api: Api) -> Result<Option<ResourceParty>, Failure> {
         let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
+        let indexed = |p: crate::decision_index::IndexedParty| ResourceParty { party_id: p.party_id, org_number: p.org_number };
         let party = if let Some(id) = first(req, PARTY_ID) {
             let n: i64 = id.parse().map_err(|_| argument(format!("{id} is not a party id")))?;
-            Some(self.find(PartyKey::Id(n)).await?.ok_or_else(|| argument(format!("unknown party {id}")))?)
+            Some(self.index.party_by_id(n).map(indexed).ok_or_else(|| argument(format!("unknown party {id}")))?)
         } else if let Some(orgno) = first(req, ORGANIZATION_ID).or_else(|| first(req, LEGACY_ORGANIZATION_ID)) {
-            Some(self.find(PartyKey::OrgNumber(&orgno)).await?.ok_or_else(|| argument(format!("unknown organisation {orgno}")))?)
+            Some(self.index.party_by_org_number(&orgno).map(indexed).ok_or_else(|| argument(format!("unknown organisation {orgno}")))?)
         } else if let Some(uuid) = first(req, PARTY_UUID) {
             let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| argument(format!("{uuid} is not a valid party uuid")))?;
-            Some(self.find(PartyKey::Uuid(&uuid.to_string())).await?.ok_or_else(|| argument(format!("unknown party {uuid}")))?)
+            Some(self.index.party_by_uuid(&uuid.to_string()).map(indexed).ok_or_else(|| argument(format!("unknown party {uuid}")))?)
         } else if let Some(ssn) = first(req, PERSON_ID) {
             if api == Api::Decision {
                 return Err(argument("A person number cannot name the party in this API"));
             }
-            Some(self.find(PartyKey::PersonIdentifier(&ssn)).await?.ok_or_else(|| argument("unknown person number"))?)
+            let row = self.find(PartyKey::PersonIdentifier(&ssn)).await?.ok_or_else(|| argument("unknown person number"))?;
+            Some(ResourceParty { party_id: row.party_id, org_number: None })
         } else {
             None
         };
@@ -297,7 +348,12 @@ impl DecisionPoint {
     }
 
     /// The resource's parsed policy, from the cache if the stored versions are the cached ones.
-    async fn policy(&self, resource_id: &str) -> Result<ResourcePolicy, Failure> {
+    async fn policy(&self, resource_id: &str, sequence: i64) -> Result<ResourcePolicy, Failure> {
+        if let Some(cached) = self.policies.lock().unwrap_or_else(|e| e.into_inner()).get(resource_id) {
+            if cached.checked_at == sequence {
+                return Ok(ResourcePolicy { policy: cached.policy.clone(), access_lists: cached.access_lists });
+            }
+        }
         let row = self
             .store
             .resource(resource_id)
@@ -309,8 +365,9 @@ impl DecisionPoint {
             return Err(argument(format!("resource {resource_id} has no policy")));
         };
         let versions = (row.version_id, version);
-        if let Some(cached) = self.policies.lock().unwrap_or_else(|e| e.into_inner()).get(resource_id) {
+        if let Some(cached) = self.policies.lock().unwrap_or_else(|e| e.into_inner()).get_mut(resource_id) {
             if cached.versions == versions {
+                cached.checked_at = cached.checked_at.max(sequence);
                 return Ok(ResourcePolicy { policy: cached.policy.clone(), access_lists: cached.access_lists });
             }
         }
@@ -320,15 +377,15 @@ impl DecisionPoint {
         self.policies
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(resource_id.to_owned(), CachedPolicy { versions, policy: policy.clone(), access_lists });
+            .insert(resource_id.to_owned(), CachedPolicy { checked_at: sequence, versions, policy: policy.clone(), access_lists });
         Ok(ResourcePolicy { policy, access_lists })
     }
 
     /// Adds the subject attributes the policy names, from the subject's grants.
-    fn enrich_subject(&self, req: &mut Request, subject: &SubjectKind, grants: &SubjectGrants, wanted: &std::collections::BTreeSet<&str>) {
+    fn enrich_subject(&self, req: &mut Request, subject: &SubjectKind, held: &Held, wanted: &std::collections::BTreeSet<&str>) {
         if wanted.contains(ACCESS_PACKAGE) {
-            for index in grants.packages.keys() {
-                let code = self.catalogue.package(*index).code.clone();
+            for index in held.packages.iter() {
+                let code = self.catalogue.package(index).code.clone();
                 req.add_attribute(SUBJECT_CATEGORY, ACCESS_PACKAGE, Value::String(code.into()));
             }
         }
@@ -336,7 +393,7 @@ impl DecisionPoint {
         if matches!(subject, SubjectKind::SystemUser(_)) {
             return;
         }
-        for code in grants.roles.keys() {
+        for code in &held.roles {
             let Some(role) = self.catalogue.role(code) else { continue };
             if wanted.contains(CCR_ROLE) {
                 req.add_attribute(SUBJECT_CATEGORY, CCR_ROLE, Value::String(role.code.clone().into()));

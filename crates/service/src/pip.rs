@@ -224,6 +224,22 @@ fn add_role(catalogue: &Catalogue, from: &PartyRow, code: &str, out: &mut Subjec
     }
 }
 
+/// The packages client delegations give `agent` for `client` itself (not its main unit): the
+/// decision index keeps these per (client, agent).
+pub async fn client_delegated_packages(store: &Store, catalogue: &Catalogue, client: &PartyRow, agent: &str) -> Result<PackageSet, StoreError> {
+    let mut out = SubjectGrants::default();
+    add_client_delegations(store, catalogue, client, agent, &mut out, |role, facilitator| GrantPath {
+        reason: Reason::ClientDelegation,
+        from: PartyRef::from(client),
+        role: role.to_owned(),
+        via: Some(PartyRef::from(facilitator)),
+        via_role: Some(AGENT.to_owned()),
+        main_unit: false,
+    })
+    .await?;
+    Ok(out.package_set())
+}
+
 /// The packages a client delegation gives an agent for the client `from`, counting only those
 /// whose whole chain still stands: the facilitator → agent assignment, the client → facilitator
 /// relation, and the package being given by that relation.

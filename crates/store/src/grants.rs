@@ -163,16 +163,19 @@ impl WriteTx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        Ok(sqlx::query_scalar("SELECT id FROM assignments WHERE from_party_id = $1 AND to_uuid = $2 AND role_code = $3")
+        let id: String = sqlx::query_scalar("SELECT id FROM assignments WHERE from_party_id = $1 AND to_uuid = $2 AND role_code = $3")
             .bind(from_party_id)
             .bind(to_uuid)
             .bind(role_code)
             .fetch_one(&mut *self.tx)
-            .await?)
+            .await?;
+        self.record_assignment_change(&id).await?;
+        Ok(id)
     }
 
     /// Adds a package to an assignment; false if it was there already.
     pub async fn add_assignment_package(&mut self, assignment_id: &str, package_id: &str, now: i64) -> Result<bool> {
+        self.record_assignment_change(assignment_id).await?;
         let n = sqlx::query(
             "INSERT INTO assignment_packages (assignment_id, package_id, created) VALUES ($1, $2, $3) \
              ON CONFLICT (assignment_id, package_id) DO NOTHING",
@@ -187,6 +190,7 @@ impl WriteTx {
     }
 
     pub async fn remove_assignment_package(&mut self, assignment_id: &str, package_id: &str) -> Result<bool> {
+        self.record_assignment_change(assignment_id).await?;
         let n = sqlx::query("DELETE FROM assignment_packages WHERE assignment_id = $1 AND package_id = $2")
             .bind(assignment_id)
             .bind(package_id)
@@ -198,6 +202,7 @@ impl WriteTx {
 
     /// Adds a right to an assignment; false if it was there already.
     pub async fn add_assignment_right(&mut self, assignment_id: &str, resource_id: &str, action: &str, now: i64) -> Result<bool> {
+        self.record_assignment_change(assignment_id).await?;
         let n = sqlx::query(
             "INSERT INTO assignment_rights (assignment_id, resource_id, action, created) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (assignment_id, resource_id, action) DO NOTHING",
@@ -213,6 +218,7 @@ impl WriteTx {
     }
 
     pub async fn remove_assignment_right(&mut self, assignment_id: &str, resource_id: &str, action: &str) -> Result<bool> {
+        self.record_assignment_change(assignment_id).await?;
         let n = sqlx::query("DELETE FROM assignment_rights WHERE assignment_id = $1 AND resource_id = $2 AND action = $3")
             .bind(assignment_id)
             .bind(resource_id)
@@ -225,6 +231,7 @@ impl WriteTx {
 
     /// Removes an assignment with everything it carries.
     pub async fn delete_assignment(&mut self, assignment_id: &str) -> Result<bool> {
+        self.record_assignment_change(assignment_id).await?;
         for table in ["assignment_packages", "assignment_rights"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE assignment_id = $1"))
                 .bind(assignment_id)
@@ -273,17 +280,20 @@ impl WriteTx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        Ok(sqlx::query_scalar(
+        let id: String = sqlx::query_scalar(
             "SELECT id FROM client_delegations WHERE client_party_id = $1 AND via_role_code = $2 AND agent_uuid = $3",
         )
         .bind(client_party_id)
         .bind(via_role_code)
         .bind(agent_uuid)
         .fetch_one(&mut *self.tx)
-        .await?)
+        .await?;
+        self.record_delegation_change(&id).await?;
+        Ok(id)
     }
 
     pub async fn add_client_delegation_package(&mut self, delegation_id: &str, package_id: &str, now: i64) -> Result<bool> {
+        self.record_delegation_change(delegation_id).await?;
         let n = sqlx::query(
             "INSERT INTO client_delegation_packages (delegation_id, package_id, created) VALUES ($1, $2, $3) \
              ON CONFLICT (delegation_id, package_id) DO NOTHING",
@@ -298,6 +308,7 @@ impl WriteTx {
     }
 
     pub async fn remove_client_delegation_package(&mut self, delegation_id: &str, package_id: &str) -> Result<bool> {
+        self.record_delegation_change(delegation_id).await?;
         let n = sqlx::query("DELETE FROM client_delegation_packages WHERE delegation_id = $1 AND package_id = $2")
             .bind(delegation_id)
             .bind(package_id)
@@ -315,6 +326,7 @@ impl WriteTx {
             .fetch_all(&mut *self.tx)
             .await?;
         for id in &ids {
+            self.record_delegation_change(id).await?;
             sqlx::query("DELETE FROM client_delegation_packages WHERE delegation_id = $1")
                 .bind(id)
                 .execute(&mut *self.tx)

@@ -15,6 +15,7 @@ mod access_lists;
 mod catalogue;
 mod clients;
 mod grants;
+mod index_changes;
 mod register;
 mod replay;
 mod resources;
@@ -27,6 +28,9 @@ use std::str::FromStr;
 
 pub use access_lists::{AccessListConnectionRow, AccessListMemberRow, AccessListMembershipRow, AccessListRow};
 pub use clients::{ClientKeyRow, ClientRow};
+pub use index_changes::{
+    IndexChangeRow, IndexPartyRow, SystemUserGrantRow, CHANGE_ALL, CHANGE_ASSIGNMENT, CHANGE_CLIENT, CHANGE_PARTY, CHANGE_ROLE,
+};
 pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};

@@ -217,6 +217,7 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await?
             .rows_affected();
+        self.record_index_change(crate::CHANGE_ROLE, role.from_party_id, &role.to_party_id.to_string()).await?;
         Ok(n == 1)
     }
 
@@ -241,6 +242,7 @@ impl WriteTx {
     pub async fn insert_party(&mut self, p: &PartyRow) -> Result<()> {
         let sql = format!("INSERT INTO parties ({PARTY_COLUMNS}) VALUES {}", values_list(self.backend, 1, PARTY_COLUMN_COUNT));
         bind_party(sqlx::query(&sql), p).execute(&mut *self.tx).await.map_err(StoreError::from_insert)?;
+        self.record_index_change(crate::CHANGE_PARTY, p.party_id, "").await?;
         Ok(())
     }
 
@@ -254,6 +256,7 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await
             .map_err(StoreError::from_insert)?;
+        self.record_index_change(crate::CHANGE_ROLE, role.from_party_id, &role.to_party_id.to_string()).await?;
         Ok(())
     }
 
@@ -277,6 +280,7 @@ impl WriteTx {
             }
             changed += query.execute(&mut *self.tx).await.map_err(StoreError::from_insert)?.rows_affected();
         }
+        self.record_index_change(crate::CHANGE_ALL, 0, "").await?;
         Ok(changed)
     }
 
@@ -295,6 +299,8 @@ impl WriteTx {
             }
             inserted += query.execute(&mut *self.tx).await.map_err(StoreError::from_insert)?.rows_affected();
         }
+        // A bulk write: nodes rebuild their decision index rather than follow row by row.
+        self.record_index_change(crate::CHANGE_ALL, 0, "").await?;
         Ok(inserted)
     }
 }

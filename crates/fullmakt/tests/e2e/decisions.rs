@@ -528,3 +528,81 @@ async fn access_lists_gate_permits_and_only_their_owner_writes_them() {
         assert_eq!(decisions(&authorize(&server, &token, &ask(CUSTOMER, "read")).await), ["Deny"]);
     });
 }
+
+/// The decision index must answer exactly what the PIP answers for system users, after every
+/// kind of write, on a node that only follows the change log.
+#[tokio::test]
+async fn the_decision_index_agrees_with_the_pip_after_every_kind_of_write() {
+    use fullmakt_service::decision_index::{parse_uuid, DecisionIndex};
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let (store, _ring) = db.store_args().open().await.unwrap();
+        // Built before anything exists, so everything below reaches it through the change log.
+        let index = DecisionIndex::load(store.clone(), catalogue()).await.unwrap();
+        let customer = org(&store, CUSTOMER, "Kunde AS", "AS", None).await;
+        let branch = org(&store, BRANCH, "Kunde AS avd. Bergen", "BEDR", Some(CUSTOMER)).await;
+        let accountant = org(&store, ACCOUNTANT, "Regnskap AS", "AS", None).await;
+        let client = org(&store, CLIENT, "Klient AS", "AS", None).await;
+        role(&store, CLIENT, "REGN", RoleHolder::Organisation(ACCOUNTANT.into())).await;
+        let su = uuid::Uuid::new_v4().to_string();
+        let agent = uuid::Uuid::new_v4().to_string();
+        let parties = [&customer, &branch, &accountant, &client];
+
+        let agree = |label: &'static str| {
+            let (store, index, su, agent) = (&store, &index, su.clone(), agent.clone());
+            async move {
+                index.fresh().await.unwrap();
+                for who in [&su, &agent] {
+                    for party in parties {
+                        let pip = grants_of(store, Subject::SystemUser(who.clone()), party).await;
+                        let fast = index.system_user_access(parse_uuid(who).unwrap(), party.party_id);
+                        assert_eq!(fast.packages, pip.package_set(), "{label}: packages of {who} for {}", party.name);
+                        let mut fast_rights: Vec<(String, String)> = fast.rights.iter().map(|(r, a)| (r.to_string(), a.to_string())).collect();
+                        fast_rights.sort();
+                        fast_rights.dedup();
+                        let pip_rights: Vec<(String, String)> = pip.rights.keys().cloned().collect();
+                        assert_eq!(fast_rights, pip_rights, "{label}: rights of {who} for {}", party.name);
+                    }
+                }
+            }
+        };
+
+        agree("empty").await;
+        grants::grant_package(&store, catalogue(), &customer, &Recipient::SystemUser(su.clone()), "ansettelsesforhold").await.unwrap();
+        grants::grant_package(&store, catalogue(), &branch, &Recipient::SystemUser(su.clone()), "skatt-naering").await.unwrap();
+        agree("direct and main unit").await;
+        assert!(!index.system_user_access(parse_uuid(&su).unwrap(), branch.party_id).packages.is_empty());
+        let r = fullmakt_domain::resource::ServiceResource::from_json(resource("digdir-index").to_string().as_bytes()).unwrap();
+        fullmakt_service::resource_registry::create_resource(&store, fullmakt_service::resource_registry::Writer::Operator, &r).await.unwrap();
+        grants::grant_right(&store, &customer, &Recipient::SystemUser(su.clone()), "digdir-index", "read").await.unwrap();
+        agree("a right").await;
+        grants::delegate_client_packages(&store, catalogue(), &accountant, &client, "REGN", &agent, &["regnskapsforer-lonn".into()]).await.unwrap();
+        agree("client delegation").await;
+        assert!(!index.system_user_access(parse_uuid(&agent).unwrap(), client.party_id).packages.is_empty());
+        let mut tx = store.begin_write().await.unwrap();
+        tx.delete_er_role(&fullmakt_store::ErRoleRow { from_party_id: client.party_id, role_code: "regnskapsforer".into(), to_party_id: accountant.party_id })
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        agree("ER role removed").await;
+        assert!(index.system_user_access(parse_uuid(&agent).unwrap(), client.party_id).packages.is_empty());
+        role(&store, CLIENT, "REGN", RoleHolder::Organisation(ACCOUNTANT.into())).await;
+        agree("ER role back").await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.delete_assignments_to(&agent).await.unwrap();
+        tx.commit().await.unwrap();
+        agree("agent removed").await;
+        grants::revoke_package(&store, catalogue(), &customer, &Recipient::SystemUser(su.clone()), "ansettelsesforhold").await.unwrap();
+        grants::revoke_right(&store, &customer, &Recipient::SystemUser(su.clone()), "digdir-index", "read").await.unwrap();
+        agree("revoked").await;
+        // A bulk import logs `all`: the index is rebuilt and still agrees.
+        let lines = format!("{{\"type\":\"role\",\"from\":\"{CLIENT}\",\"role\":\"REVI\",\"toOrganization\":\"{ACCOUNTANT}\"}}\n");
+        let import = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(import.path(), lines).unwrap();
+        let (ok, _, err) = admin(&db, &["register", "import", import.path().to_str().unwrap()]);
+        assert!(ok, "{err}");
+        assert!(store.index_changes(0, i64::MAX).await.unwrap().iter().any(|c| c.kind == "all"), "an import logs a rebuild");
+        agree("after an import").await;
+        store.close().await;
+    }
+}

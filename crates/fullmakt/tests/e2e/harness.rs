@@ -96,7 +96,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let public_url = public_url.map(str::to_owned).unwrap_or_else(|| base.clone());
-        let server = fullmakt::serve::start(store.clone(), ring, listener, &public_url);
+        let server = fullmakt::serve::start(store.clone(), ring, listener, &public_url).await.unwrap();
         Self { base, public_url, store, http: reqwest::Client::new(), server: Some(server) }
     }
 

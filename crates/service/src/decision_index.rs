@@ -1,0 +1,319 @@
+//! The decision index: what every system user holds for every party, in memory, so a
+//! system-user decision is a few hash lookups and a bitset AND (DESIGN.md §4.4).
+//!
+//! Freshness (DESIGN.md §4.3): before deciding, [`DecisionIndex::fresh`] reads the database's
+//! change sequence — one read serves every decision that arrived before it started — and applies
+//! the logged changes (`index_changes`, written in the same transaction as each grant, party or
+//! role write) up to it. So every write committed before a decision arrives decides it, on this
+//! node or any other sharing the database. A bulk write logs `all` and the index is rebuilt.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::RwLock;
+
+use fullmakt_domain::catalogue::{Catalogue, PackageSet};
+use fullmakt_store::{IndexPartyRow, PartyKey, Store, StoreError, SystemUserGrantRow};
+
+use crate::pip;
+
+/// A party as the index knows it.
+#[derive(Debug, Clone)]
+pub struct IndexedParty {
+    pub party_id: i64,
+    pub uuid: u128,
+    pub main_unit: Option<i64>,
+    pub org_number: Option<u32>,
+    pub unit_type: Option<Box<str>>,
+}
+
+/// What one party gave one system user directly.
+#[derive(Debug, Clone, Default)]
+pub struct DirectGrants {
+    pub packages: PackageSet,
+    /// (resource id, action)
+    pub rights: Vec<(Box<str>, Box<str>)>,
+}
+
+/// What a system user holds for a party, through every path the PIP knows.
+#[derive(Debug, Clone, Default)]
+pub struct SystemUserAccess {
+    pub packages: PackageSet,
+    pub rights: Vec<(Box<str>, Box<str>)>,
+}
+
+impl SystemUserAccess {
+    pub fn has_right(&self, resource: &str, action: &str) -> bool {
+        self.rights.iter().any(|(r, a)| &**r == resource && &**a == action)
+    }
+}
+
+#[derive(Default)]
+struct IndexState {
+    /// The change sequence the index reflects.
+    applied: i64,
+    parties: HashMap<i64, IndexedParty>,
+    by_org_number: HashMap<u32, i64>,
+    by_uuid: HashMap<u128, i64>,
+    direct: HashMap<(i64, u128), DirectGrants>,
+    delegated: HashMap<(i64, u128), PackageSet>,
+}
+
+pub fn parse_uuid(s: &str) -> Option<u128> {
+    uuid::Uuid::parse_str(s).ok().map(|u| u.as_u128())
+}
+
+fn org_number(s: Option<&str>) -> Option<u32> {
+    s.and_then(|n| n.parse().ok())
+}
+
+/// Coalesces reads of the change sequence: a caller waits for a read that started after it
+/// arrived, and at most one read runs at a time.
+#[derive(Default)]
+struct SequenceFence {
+    lock: tokio::sync::Mutex<()>,
+    /// How many reads have started.
+    started: AtomicU64,
+    /// The start number of the last finished read, and what it read.
+    finished: AtomicU64,
+    value: AtomicI64,
+}
+
+impl SequenceFence {
+    async fn current(&self, store: &Store) -> Result<i64, StoreError> {
+        let arrived = self.started.load(Ordering::Acquire);
+        let _guard = self.lock.lock().await;
+        if self.finished.load(Ordering::Acquire) > arrived {
+            return Ok(self.value.load(Ordering::Acquire));
+        }
+        let number = self.started.fetch_add(1, Ordering::AcqRel) + 1;
+        let value = store.change_sequence().await?;
+        self.value.store(value, Ordering::Release);
+        self.finished.store(number, Ordering::Release);
+        Ok(value)
+    }
+}
+
+pub struct DecisionIndex {
+    store: Store,
+    catalogue: &'static Catalogue,
+    state: RwLock<IndexState>,
+    refresh: tokio::sync::Mutex<()>,
+    fence: SequenceFence,
+}
+
+impl DecisionIndex {
+    /// Builds the index from the database.
+    pub async fn load(store: Store, catalogue: &'static Catalogue) -> Result<Self, StoreError> {
+        let state = build(&store, catalogue).await?;
+        Ok(Self { store, catalogue, state: RwLock::new(state), refresh: tokio::sync::Mutex::new(()), fence: SequenceFence::default() })
+    }
+
+    /// The change sequence the index reflects.
+    pub fn applied(&self) -> i64 {
+        self.read().applied
+    }
+
+    /// Brings the index up to every write committed before this call; returns that sequence.
+    pub async fn fresh(&self) -> Result<i64, StoreError> {
+        let target = self.fence.current(&self.store).await?;
+        if self.applied() >= target {
+            return Ok(target);
+        }
+        let _one_refresher = self.refresh.lock().await;
+        let applied = self.applied();
+        if applied >= target {
+            return Ok(target);
+        }
+        let changes = self.store.index_changes(applied, target).await?;
+        if changes.iter().any(|c| c.kind == fullmakt_store::CHANGE_ALL) {
+            let mut rebuilt = build(&self.store, self.catalogue).await?;
+            rebuilt.applied = rebuilt.applied.max(target);
+            *self.state.write().unwrap_or_else(|e| e.into_inner()) = rebuilt;
+            return Ok(target);
+        }
+        for change in &changes {
+            match change.kind.as_str() {
+                fullmakt_store::CHANGE_PARTY => self.refresh_party(change.party_id).await?,
+                fullmakt_store::CHANGE_ASSIGNMENT => {
+                    self.refresh_direct(change.party_id, &change.other).await?;
+                    let pairs = self.store.client_delegation_pairs_touching(Some(change.party_id), Some(&change.other)).await?;
+                    for (client, agent) in pairs {
+                        self.refresh_delegated(client, &agent).await?;
+                    }
+                }
+                fullmakt_store::CHANGE_CLIENT => self.refresh_delegated(change.party_id, &change.other).await?,
+                fullmakt_store::CHANGE_ROLE => {
+                    for (client, agent) in self.store.client_delegation_pairs_touching(Some(change.party_id), None).await? {
+                        self.refresh_delegated(client, &agent).await?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.state.write().unwrap_or_else(|e| e.into_inner()).applied = target;
+        Ok(target)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, IndexState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn party_by_id(&self, party_id: i64) -> Option<IndexedParty> {
+        self.read().parties.get(&party_id).cloned()
+    }
+
+    pub fn party_by_org_number(&self, org_number: &str) -> Option<IndexedParty> {
+        let state = self.read();
+        org_number.parse().ok().and_then(|n| state.by_org_number.get(&n)).and_then(|id| state.parties.get(id)).cloned()
+    }
+
+    pub fn party_by_uuid(&self, uuid: &str) -> Option<IndexedParty> {
+        let state = self.read();
+        parse_uuid(uuid).and_then(|u| state.by_uuid.get(&u)).and_then(|id| state.parties.get(id)).cloned()
+    }
+
+    /// What `system_user` holds for `party_id`: directly and through client delegation, from
+    /// the party and from its main unit — the PIP's system-user paths, from memory.
+    pub fn system_user_access(&self, system_user: u128, party_id: i64) -> SystemUserAccess {
+        let state = self.read();
+        let mut out = SystemUserAccess::default();
+        let main = state.parties.get(&party_id).and_then(|p| p.main_unit);
+        for from in std::iter::once(party_id).chain(main) {
+            if let Some(d) = state.direct.get(&(from, system_user)) {
+                out.packages = out.packages.union(&d.packages);
+                out.rights.extend(d.rights.iter().cloned());
+            }
+            if let Some(p) = state.delegated.get(&(from, system_user)) {
+                out.packages = out.packages.union(p);
+            }
+        }
+        out
+    }
+
+    async fn refresh_party(&self, party_id: i64) -> Result<(), StoreError> {
+        let row = self.store.index_party(party_id).await?;
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = state.parties.remove(&party_id) {
+            state.by_uuid.remove(&old.uuid);
+            if let Some(n) = old.org_number {
+                state.by_org_number.remove(&n);
+            }
+        }
+        if let Some(row) = row {
+            insert_party(&mut state, row);
+        }
+        Ok(())
+    }
+
+    async fn refresh_direct(&self, from_party_id: i64, to_uuid: &str) -> Result<(), StoreError> {
+        let Some(to) = parse_uuid(to_uuid) else { return Ok(()) };
+        let unit_type = self.read().parties.get(&from_party_id).and_then(|p| p.unit_type.clone());
+        let mut grants = DirectGrants::default();
+        for row in self.store.grants_from(from_party_id, to_uuid).await? {
+            add_grant(
+                self.catalogue,
+                &mut grants,
+                unit_type.as_deref(),
+                &row.role_code,
+                row.package_id.as_deref(),
+                row.resource_id.as_deref(),
+                row.action.as_deref(),
+            );
+        }
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if grants.packages.is_empty() && grants.rights.is_empty() {
+            state.direct.remove(&(from_party_id, to));
+        } else {
+            state.direct.insert((from_party_id, to), grants);
+        }
+        Ok(())
+    }
+
+    async fn refresh_delegated(&self, client_party_id: i64, agent: &str) -> Result<(), StoreError> {
+        let Some(agent_id) = parse_uuid(agent) else { return Ok(()) };
+        let packages = match self.store.find_party(PartyKey::Id(client_party_id)).await? {
+            Some(client) => pip::client_delegated_packages(&self.store, self.catalogue, &client, agent).await?,
+            None => PackageSet::default(),
+        };
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if packages.is_empty() {
+            state.delegated.remove(&(client_party_id, agent_id));
+        } else {
+            state.delegated.insert((client_party_id, agent_id), packages);
+        }
+        Ok(())
+    }
+}
+
+fn insert_party(state: &mut IndexState, row: IndexPartyRow) {
+    let Some(uuid) = parse_uuid(&row.party_uuid) else { return };
+    let org = org_number(row.org_number.as_deref());
+    state.by_uuid.insert(uuid, row.party_id);
+    if let Some(n) = org {
+        state.by_org_number.insert(n, row.party_id);
+    }
+    state.parties.insert(
+        row.party_id,
+        IndexedParty {
+            party_id: row.party_id,
+            uuid,
+            main_unit: row.main_unit_party_id,
+            org_number: org,
+            unit_type: row.unit_type.map(String::into_boxed_str),
+        },
+    );
+}
+
+fn add_grant(
+    catalogue: &Catalogue,
+    grants: &mut DirectGrants,
+    unit_type: Option<&str>,
+    role_code: &str,
+    package_id: Option<&str>,
+    resource_id: Option<&str>,
+    action: Option<&str>,
+) {
+    // The PIP counts the assigned role's own catalogue packages too.
+    if let Some(role) = catalogue.role(role_code) {
+        grants.packages = grants.packages.union(&catalogue.packages_given_by_role(role.index, unit_type));
+    }
+    if let Some(p) = package_id.and_then(|id| catalogue.package_by_id(id)) {
+        grants.packages.insert(p.index);
+    }
+    if let (Some(r), Some(a)) = (resource_id, action) {
+        grants.rights.push((r.into(), a.into()));
+    }
+}
+
+/// Reads everything the index holds. The sequence is read first, so the state is at least as
+/// new as the sequence it is tagged with (changes after it are applied again, harmlessly).
+async fn build(store: &Store, catalogue: &'static Catalogue) -> Result<IndexState, StoreError> {
+    let mut state = IndexState { applied: store.change_sequence().await?, ..Default::default() };
+    store.for_each_index_party(|row| insert_party(&mut state, row)).await?;
+    store
+        .for_each_system_user_grant(|row: SystemUserGrantRow| {
+            let Some(to) = parse_uuid(&row.to_uuid) else { return };
+            let unit_type = state.parties.get(&row.from_party_id).and_then(|p| p.unit_type.clone());
+            let grants = state.direct.entry((row.from_party_id, to)).or_default();
+            add_grant(
+                catalogue,
+                grants,
+                unit_type.as_deref(),
+                &row.role_code,
+                row.package_id.as_deref(),
+                row.resource_id.as_deref(),
+                row.action.as_deref(),
+            );
+        })
+        .await?;
+    for (client, agent) in store.client_delegation_pairs().await? {
+        let (Some(agent_id), Some(client_row)) = (parse_uuid(&agent), store.find_party(PartyKey::Id(client)).await?) else {
+            continue;
+        };
+        let packages = pip::client_delegated_packages(store, catalogue, &client_row, &agent).await?;
+        if !packages.is_empty() {
+            state.delegated.insert((client, agent_id), packages);
+        }
+    }
+    Ok(state)
+}
