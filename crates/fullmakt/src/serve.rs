@@ -152,6 +152,11 @@ pub async fn start(store: Store, ring: KeyRing, listener: TcpListener, public_ur
             if let Err(e) = store.checkpoint().await {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
+            // The decision index's change log keeps the last million writes; a node further
+            // behind than that rebuilds its index.
+            if let Err(e) = store.sweep_index_changes(1_000_000).await {
+                tracing::warn!(error = %e, "could not sweep the index change log");
+            }
             loop {
                 match store.forget_expired_grants(fullmakt_service::clock::now(), BATCH).await {
                     Ok(n) if n as i64 == BATCH => tokio::time::sleep(Duration::from_millis(2)).await,

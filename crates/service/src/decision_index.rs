@@ -125,7 +125,9 @@ impl DecisionIndex {
             return Ok(target);
         }
         let changes = self.store.index_changes(applied, target).await?;
-        if changes.iter().any(|c| c.kind == fullmakt_store::CHANGE_ALL) {
+        // Read after the changes: had the sweep passed `applied`, some of them may be gone.
+        let swept = self.store.index_changes_horizon().await? > applied;
+        if swept || changes.iter().any(|c| c.kind == fullmakt_store::CHANGE_ALL) {
             let mut rebuilt = build(&self.store, self.catalogue).await?;
             rebuilt.applied = rebuilt.applied.max(target);
             *self.state.write().unwrap_or_else(|e| e.into_inner()) = rebuilt;

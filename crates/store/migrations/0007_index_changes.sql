@@ -10,3 +10,10 @@ CREATE TABLE index_changes (
     other TEXT NOT NULL,
     PRIMARY KEY (sequence, kind, party_id, other)
 );
+
+-- Rows below `below` have been swept; a node whose index is older than that rebuilds it.
+CREATE TABLE index_changes_horizon (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    below BIGINT NOT NULL
+);
+INSERT INTO index_changes_horizon (id, below) VALUES (1, 0);

@@ -41,6 +41,25 @@ pub const CHANGE_PARTY: &str = "party";
 pub const CHANGE_ALL: &str = "all";
 
 impl Store {
+    /// Changes below this sequence may have been swept.
+    pub async fn index_changes_horizon(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT below FROM index_changes_horizon WHERE id = 1").fetch_one(&self.pool).await?)
+    }
+
+    /// Drops logged changes more than `keep` sequences old and raises the horizon to match.
+    /// Not a state change of its own: it does not bump the change sequence.
+    pub async fn sweep_index_changes(&self, keep: i64) -> Result<u64> {
+        let below = self.change_sequence().await? - keep;
+        if below <= self.index_changes_horizon().await? {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE index_changes_horizon SET below = $1 WHERE id = 1").bind(below).execute(&mut *tx).await?;
+        let n = sqlx::query("DELETE FROM index_changes WHERE sequence < $1").bind(below).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// The changes committed after `after` up to and including `upto`, in order.
     pub async fn index_changes(&self, after: i64, upto: i64) -> Result<Vec<IndexChangeRow>> {
         Ok(sqlx::query_as(

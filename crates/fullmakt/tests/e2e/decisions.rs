@@ -603,6 +603,11 @@ async fn the_decision_index_agrees_with_the_pip_after_every_kind_of_write() {
         assert!(ok, "{err}");
         assert!(store.index_changes(0, i64::MAX).await.unwrap().iter().any(|c| c.kind == "all"), "an import logs a rebuild");
         agree("after an import").await;
+        // A node that fell behind the swept part of the log rebuilds instead of missing a change.
+        grants::grant_package(&store, catalogue(), &customer, &Recipient::SystemUser(su.clone()), "lonn").await.unwrap();
+        grants::grant_package(&store, catalogue(), &client, &Recipient::SystemUser(su.clone()), "lonn").await.unwrap();
+        assert!(store.sweep_index_changes(0).await.unwrap() > 0);
+        agree("after the log was swept").await;
         store.close().await;
     }
 }
