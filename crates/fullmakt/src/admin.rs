@@ -69,6 +69,26 @@ pub enum GrantCommand {
         #[arg(long)]
         action: String,
     },
+    /// Take back an access package.
+    RevokePackage {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        package: String,
+    },
+    /// Take back one right.
+    RevokeRight {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        resource: String,
+        #[arg(long)]
+        action: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -342,6 +362,18 @@ async fn run_grant(store: &fullmakt_store::Store, command: GrantCommand) -> Resu
             let from = grants::organisation(store, &from).await.map_err(|e| e.to_string())?;
             let to = grants::resolve_recipient(store, &to).await.map_err(|e| e.to_string())?;
             grants::grant_right(store, &from, &to, &resource, &action).await
+        }
+        GrantCommand::RevokePackage { from, to, package } => {
+            let from = grants::organisation(store, &from).await.map_err(|e| e.to_string())?;
+            let to = grants::resolve_recipient(store, &to).await.map_err(|e| e.to_string())?;
+            grants::revoke_package(store, catalogue, &from, &to, &package).await.map_err(|e| e.to_string())?;
+            return print(serde_json::json!({"revoked": true, "package": package}));
+        }
+        GrantCommand::RevokeRight { from, to, resource, action } => {
+            let from = grants::organisation(store, &from).await.map_err(|e| e.to_string())?;
+            let to = grants::resolve_recipient(store, &to).await.map_err(|e| e.to_string())?;
+            grants::revoke_right(store, &from, &to, &resource, &action).await.map_err(|e| e.to_string())?;
+            return print(serde_json::json!({"revoked": true, "resource": resource, "action": action}));
         }
     };
     print(outcome.map_err(|e| e.to_string())?)

@@ -611,3 +611,36 @@ async fn the_decision_index_agrees_with_the_pip_after_every_kind_of_write() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn hostile_xml_at_the_decision_route_is_refused_quickly() {
+    on_every_store!(|server, _vendor| {
+        let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" ReturnPolicyIdList="false" CombinedDecision="false">&lol3;</Request>"#
+            .to_owned();
+        let external = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><Request xmlns="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17">&x;</Request>"#.to_owned();
+        let deep = format!("{}{}", "<a>".repeat(20_000), "</a>".repeat(20_000));
+        for body in [laughs, external, deep, "<Request".to_owned()] {
+            let started = std::time::Instant::now();
+            let res = server
+                .http
+                .post(format!("{}/authorization/api/v1/decision", server.base))
+                .header("content-type", "application/xml")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let text = res.text().await.unwrap();
+            assert!(text.contains("<Decision>Indeterminate</Decision>"), "{text}");
+            assert!(text.contains("urn:oasis:names:tc:xacml:1.0:status:syntax-error"), "{text}");
+            assert!(!text.contains("root:"), "no external entity is ever read");
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused without expanding anything");
+        }
+        // Bodies over the limit never reach the parser.
+        let huge = format!("<Request>{}</Request>", "x".repeat(300 * 1024));
+        let res = server.http.post(format!("{}/authorization/api/v1/decision", server.base)).header("content-type", "application/xml").body(huge).send().await.unwrap();
+        assert_eq!(res.status(), 413);
+    });
+}

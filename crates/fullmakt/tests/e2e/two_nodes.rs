@@ -122,3 +122,54 @@ async fn replay_and_revocation_hold_across_two_server_processes() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_grant_revoked_by_the_cli_decides_the_next_decision_on_both_processes() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let customer = "310702641";
+        cli(&db, &["register", "add-org", "--orgno", OWNER_ORG, "--name", "Digdir"]);
+        cli(&db, &["register", "add-org", "--orgno", customer, "--name", "Kunde AS", "--type", "AS"]);
+        let resource_file = db.dir.path().join("resource.json");
+        let policy_file = db.dir.path().join("policy.xml");
+        std::fs::write(&resource_file, crate::resource_registry::resource("digdir-nodes").to_string()).unwrap();
+        std::fs::write(&policy_file, altinn_policy("digdir-nodes", &[("urn:altinn:accesspackage", "lonn")], &["read"])).unwrap();
+        cli(&db, &["resource", "create", "--file", resource_file.to_str().unwrap(), "--policy", policy_file.to_str().unwrap()]);
+        let su = uuid::Uuid::new_v4().to_string();
+        cli(&db, &["grant", "package", "--from", customer, "--to", &su, "--package", "lonn"]);
+
+        let (a, b) = (Node::start(&db, true).await, Node::start(&db, false).await);
+        let http = reqwest::Client::new();
+        let request = serde_json::json!({"Request": {
+            "AccessSubject": [{"Attribute": [{"AttributeId": "urn:altinn:systemuser:uuid", "Value": su}]}],
+            "Action": [{"Attribute": [{"AttributeId": "urn:oasis:names:tc:xacml:1.0:action:action-id", "Value": "read"}]}],
+            "Resource": [{"Attribute": [{"AttributeId": "urn:altinn:resource", "Value": "digdir-nodes"},
+                {"AttributeId": "urn:altinn:organization:identifier-no", "Value": customer}]}]
+        }});
+        let decide = |base: String| {
+            let (http, body) = (http.clone(), request.to_string());
+            async move {
+                let res = http
+                    .post(format!("{base}/authorization/api/v1/decision"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let v: serde_json::Value = res.json().await.unwrap();
+                v["response"][0]["decision"].as_str().unwrap_or_default().to_owned()
+            }
+        };
+        for node in [&a, &b] {
+            assert_eq!(decide(node.base.clone()).await, "Permit");
+        }
+        cli(&db, &["grant", "revoke-package", "--from", customer, "--to", &su, "--package", "lonn"]);
+        for node in [&a, &b] {
+            assert_eq!(decide(node.base.clone()).await, "NotApplicable", "a revoked package still permits on {}", node.base);
+        }
+        cli(&db, &["grant", "package", "--from", customer, "--to", &su, "--package", "lonn"]);
+        for node in [&a, &b] {
+            assert_eq!(decide(node.base.clone()).await, "Permit");
+        }
+    }
+}
