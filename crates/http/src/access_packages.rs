@@ -85,7 +85,7 @@ pub struct ProviderDto {
     pub code: String,
 }
 
-/// A resource linked to a package (none until the resource registry links them).
+/// A registry resource whose policy names the package.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceDto {
@@ -341,10 +341,10 @@ pub struct SearchQuery {
     term: Option<String>,
     /// Only packages about this kind of party: `Organization`/`Person` or its name.
     type_name: Option<String>,
-    /// Accepted for compatibility; resources are not linked to packages yet.
+    /// Accepted for compatibility; the search covers package names, not resources.
     #[allow(dead_code)]
     search_in_resources: Option<bool>,
-    /// Accepted for compatibility; resources are not linked to packages yet.
+    /// Accepted for compatibility; the search covers package names, not resources.
     #[allow(dead_code)]
     resource_provider_code: Option<String>,
 }

@@ -1,8 +1,8 @@
 //! Reading the access-package catalogue for the metadata API: ids are validated (a malformed id
 //! is a client error, an unknown one is not found), the rest is the embedded [`Catalogue`].
 //!
-//! Resources per package are not here: they come from the resource registry once it links
-//! resources to packages through their policies, and until then no package has any.
+//! A package's resources come from the resource registry: those whose current policy names the
+//! package as a subject ([`package_resources`]).
 
 use fullmakt_domain::catalogue::{Area, AreaGroup, Package, SearchHit};
 use fullmakt_domain::{Catalogue, Language};

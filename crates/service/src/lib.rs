@@ -1,17 +1,19 @@
 //! fullmakt's use cases over the store, with no HTTP types: issuing tokens, administering
-//! clients and scopes, managing the signing keys, verifying fullmakt's own access tokens
-//! for the admin API, the register, and reading the access-package catalogue. The HTTP crate and the CLI are thin shells around these.
+//! clients and scopes, managing the signing keys, verifying fullmakt's own access tokens for
+//! the APIs, the resource registry and access lists, the register, grants, the policy
+//! information point and the decision point, and reading the access-package catalogue. The
+//! HTTP crate and the CLI are thin shells around these.
 
 pub mod access_lists;
 pub mod access_packages;
 pub mod admin;
-pub mod register;
 pub mod cache;
 pub mod clock;
 pub mod decision_index;
 pub mod grants;
 pub mod pdp;
 pub mod pip;
+pub mod register;
 pub mod replay;
 pub mod resource_registry;
 pub mod signing_keys;
