@@ -70,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/resource", post(resource_registry::create_resource))
         .route("/resource/resourcelist", get(resource_registry::resource_list))
         .route("/resource/Search", get(resource_registry::search))
+        .route("/resource/bysubjects", post(resource_registry::by_subjects))
+        .route("/resource/bysubjects/", post(resource_registry::by_subjects))
         .route(
             "/resource/{id}",
             get(resource_registry::get_resource).put(resource_registry::update_resource).delete(resource_registry::delete_resource),

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
         crate::resource_registry::create_resource, crate::resource_registry::update_resource,
         crate::resource_registry::delete_resource, crate::resource_registry::get_policy, crate::resource_registry::write_policy,
         crate::resource_registry::replace_policy, crate::resource_registry::policy_rules, crate::resource_registry::policy_subjects,
-        crate::resource_registry::policy_rights, crate::resource_registry::policy_rights_v2,
+        crate::resource_registry::policy_rights, crate::resource_registry::policy_rights_v2, crate::resource_registry::by_subjects,
         crate::access_lists::lists_of_owner, crate::access_lists::get_list, crate::access_lists::upsert_list,
         crate::access_lists::delete_list, crate::access_lists::get_members, crate::access_lists::replace_members,
         crate::access_lists::add_members, crate::access_lists::remove_members, crate::access_lists::get_connections,

@@ -217,3 +217,12 @@ pub async fn policy_rights_v2(
     );
     Ok(Json(rights).into_response())
 }
+
+#[utoipa::path(post, path = "/resourceregistry/api/v1/resource/bysubjects", tag = "resourceregistry",
+    request_body(content = Vec<String>, description = "Subject URNs, e.g. urn:altinn:rolecode:dagl"),
+    responses((status = 200, description = "{links, data:[{subject, resources}]}"), (status = 400)))]
+pub async fn by_subjects(State(s): State<AppState>, Extension(t): Extension<TraceId>, body: Bytes) -> ApiResult {
+    let subjects: Vec<String> = crate::problem::parse_json(&body, &t)?;
+    let found = call!(t, registry::resources_by_subjects(&s.store, &subjects));
+    Ok(Json(json!({"links": {"next": null}, "data": found})).into_response())
+}

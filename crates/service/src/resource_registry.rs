@@ -573,3 +573,43 @@ pub async fn policy_rights_v2(
     }
     Ok(out)
 }
+
+/// What a subject URN gets access to (`POST resource/bysubjects/`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SubjectResources {
+    pub subject: PolicySubject,
+    pub resources: Vec<PolicySubject>,
+}
+
+/// The most subjects one `bysubjects` call may ask about.
+pub const MAX_SUBJECTS_PER_QUERY: usize = 1000;
+
+/// For each subject URN (`urn:altinn:rolecode:dagl`, `urn:altinn:accesspackage:lonn`), the
+/// current resources whose policies name it; subjects no policy names are left out.
+pub async fn resources_by_subjects(store: &Store, subjects: &[String]) -> Result<Vec<SubjectResources>, AdminError> {
+    if subjects.len() > MAX_SUBJECTS_PER_QUERY {
+        return Err(AdminError::BadRequest(format!("at most {MAX_SUBJECTS_PER_QUERY} subjects per request")));
+    }
+    let mut out = Vec::new();
+    for urn in subjects {
+        let (kind, value) = urn.rsplit_once(':').filter(|(k, v)| k.starts_with("urn:") && !v.is_empty()).ok_or_else(|| {
+            AdminError::BadRequest(format!("{urn} is not a subject URN such as urn:altinn:rolecode:dagl"))
+        })?;
+        let rows = store.resources_for_subjects(std::slice::from_ref(urn)).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        out.push(SubjectResources {
+            subject: PolicySubject { kind: kind.to_lowercase(), value: value.to_lowercase(), urn: urn.to_lowercase() },
+            resources: rows
+                .into_iter()
+                .map(|r| PolicySubject {
+                    kind: "urn:altinn:resource".into(),
+                    value: r.identifier.clone(),
+                    urn: format!("urn:altinn:resource:{}", r.identifier),
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}

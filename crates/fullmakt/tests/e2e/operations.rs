@@ -77,6 +77,7 @@ async fn openapi_lists_every_route() {
         ("/resourceregistry/api/v1/resource", "post"),
         ("/resourceregistry/api/v1/resource/resourcelist", "get"),
         ("/resourceregistry/api/v1/resource/Search", "get"),
+        ("/resourceregistry/api/v1/resource/bysubjects", "post"),
         ("/resourceregistry/api/v1/resource/{id}", "get"),
         ("/resourceregistry/api/v1/resource/{id}", "put"),
         ("/resourceregistry/api/v1/resource/{id}", "delete"),

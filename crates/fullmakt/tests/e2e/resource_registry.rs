@@ -223,6 +223,16 @@ async fn an_owner_uploads_a_policy_and_everyone_reads_its_rules_subjects_and_rig
         assert_eq!(status, 200, "{linked}");
         assert_eq!(linked[0]["id"], "digdir-lonn", "{linked}");
 
+        // Which resources a subject gets.
+        let (status, by) = call(&server, Method::POST, &format!("{BASE}/bysubjects/"), None,
+            Some(r#"["urn:altinn:rolecode:DAGL", "urn:altinn:rolecode:regna"]"#)).await;
+        assert_eq!(status, 200, "{by}");
+        assert_eq!(by["data"].as_array().unwrap().len(), 1, "{by}");
+        assert_eq!(by["data"][0]["subject"]["urn"], "urn:altinn:rolecode:dagl");
+        assert_eq!(by["data"][0]["resources"][0]["value"], "digdir-lonn");
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/bysubjects"), None, Some(r#"["dagl"]"#)).await.0, 400);
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/bysubjects"), None, Some("{")).await.0, 400);
+
         // The subject index follows the policy: replacing it replaces the subjects.
         let narrower = altinn_policy("digdir-lonn", &[("urn:altinn:accesspackage", "lonn")], &["read"]);
         let res = server
