@@ -6,8 +6,9 @@
 #
 #   bench/pdp/run.sh --db PATH [--scale N] [--connections "1 8 32 64"] [--duration S]
 #                    [--warmup S] [--repeat N] [--requests N] [--bin PATH] [--bench-bin PATH]
+#                    [--server-cpus LIST] [--load-cpus LIST]
 #   defaults: --scale 1 --connections "1 8 32 64" --duration 10 --warmup 5 --repeat 2
-#             --requests 100000; binaries from target/release (build them first, README.md)
+#             --requests 100000 --server-cpus 0 --load-cpus 1; binaries from target/release (build them first, README.md)
 #
 # --db is an SQLite file made by `pdp-bench generate` with the same --scale. The run adds a
 # scope, a client and replay rows to it (that is what a server does), nothing that changes the
@@ -17,7 +18,7 @@
 #   1. writes the request sequence (`pdp-bench requests`, the same one `inproc` decides) as JSON
 #      lines; creates an RSA key, the scope altinn:authorization/authorize, grants it to the
 #      vendor organisation and creates a client with `fullmakt admin`.
-#   2. starts `fullmakt serve` pinned to CPU 0 and measures the time from the exec to the first
+#   2. starts `fullmakt serve` pinned to CPU 0 (--server-cpus) and measures the time from the exec to the first
 #      /health 200 and to the first decision answered (token fetched with a grant signed before
 #      the start, then one authorize call): the "time to a ready index" of (c).
 #   3. wrk (one thread, pinned to CPU 1) at each connection count, --repeat times, --duration s
@@ -54,6 +55,8 @@ while [ $# -gt 0 ]; do
     --requests) NREQ=$2; shift 2 ;;
     --bin) BIN=$(realpath "$2"); shift 2 ;;
     --bench-bin) BENCH_BIN=$(realpath "$2"); shift 2 ;;
+    --server-cpus) SERVER_CPU=$2; shift 2 ;;   # e.g. 0,1: the server on both cores, sharing one with wrk
+    --load-cpus) LOAD_CPU=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 1 ;;
   esac
@@ -99,15 +102,20 @@ section "setup"
 cd "$WORK"
 "$BENCH_BIN" requests --scale "$SCALE" --count "$NREQ" --out requests.jsonl
 openssl genrsa -out client_key.pem 2048 2>/dev/null
+# A kid of its own per run: a kid may be registered by one client only, and each run makes a client.
+KID=bench-pdp-$(openssl rand -hex 6)
+export KID
 # The client's JWKS from the key's modulus (python3 stdlib only).
 python3 - <<'PY'
-import base64, json, re, subprocess
+import base64, json, os, re, subprocess
 text = subprocess.run(["openssl", "rsa", "-in", "client_key.pem", "-noout", "-modulus"], capture_output=True, text=True, check=True).stdout
 n = bytes.fromhex(re.sub(r"^Modulus=", "", text.strip()))
 b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-json.dump({"keys": [{"kty": "RSA", "kid": "bench-pdp-1", "use": "sig", "alg": "RS256", "n": b64(n), "e": b64((65537).to_bytes(3, "big"))}]}, open("jwks.json", "w"))
+json.dump({"keys": [{"kty": "RSA", "kid": os.environ["KID"], "use": "sig", "alg": "RS256", "n": b64(n), "e": b64((65537).to_bytes(3, "big"))}]}, open("jwks.json", "w"))
 PY
-export FULLMAKT_DATABASE_URL="sqlite://$DB" FULLMAKT_KEY_FILE=$WORK/fullmakt.key
+# The server key file lives beside the database: the database keeps keys tied to it, so a
+# second run on the same database needs the same file.
+export FULLMAKT_DATABASE_URL="sqlite://$DB" FULLMAKT_KEY_FILE=$DB.key
 # The scope may exist from an earlier run on the same database.
 "$BIN" admin scope create --name "$SCOPE" --owner "$SCOPE_OWNER" > scope.json 2>admin.log || echo "(scope exists: $(tail -1 admin.log))"
 "$BIN" admin scope grant --scope "$SCOPE" --org "$VENDOR" >> scope.json 2>>admin.log || { cat admin.log; die "scope grant failed"; }
@@ -124,7 +132,7 @@ b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 grant() { # a fresh RS256 JWT-bearer grant (as scripts/make-grant.sh)
   local now h c s
   now=$(date +%s)
-  h=$(printf '{"alg":"RS256","kid":"bench-pdp-1"}' | b64url)
+  h=$(printf '{"alg":"RS256","kid":"%s"}' "$KID" | b64url)
   c=$(printf '{"aud":"%s","iss":"%s","scope":"%s","iat":%d,"exp":%d,"jti":"%s"}' "$ISSUER" "$CLIENT_ID" "$SCOPE" "$now" "$((now + 60))" "$(openssl rand -hex 16)" | b64url)
   s=$(printf '%s.%s' "$h" "$c" | openssl dgst -sha256 -sign client_key.pem -binary | b64url)
   printf '%s.%s.%s' "$h" "$c" "$s"
@@ -150,7 +158,7 @@ for _ in $(seq 1 6000); do   # 10 ms steps, 60 s at most
   if [ -z "$HEALTH_MS" ] && curl -fsS -o /dev/null "${ISSUER}health" 2>/dev/null; then HEALTH_MS=$(ms_since "$T0"); fi
   if [ -n "$HEALTH_MS" ]; then
     [ -n "$TOKEN" ] || TOKEN=$(token "$G")
-    [ -n "$TOKEN" ] || die "no access token from the server (see $WORK/server.log)"
+    [ -n "$TOKEN" ] || { tail -5 server.log; die "no access token from the server"; }
     if curl -fsS -X POST "${ISSUER}authorization/api/v1/authorize" -H "Authorization: Bearer $TOKEN" \
          -H 'Content-Type: application/json' --data "$FIRST_REQ" 2>/dev/null | grep -q '"decision"'; then
       FIRST_MS=$(ms_since "$T0"); break
