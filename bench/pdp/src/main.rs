@@ -15,7 +15,9 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use fullmakt_domain::catalogue::{Catalogue, Package};
+use fullmakt_service::decision_index::DecisionIndex;
 use fullmakt_service::pdp::{Api, DecisionPoint};
+use std::sync::Arc;
 use fullmakt_service::resource_registry::{self, Writer};
 use fullmakt_store::Store;
 use fullmakt_xacml::{parse_request_json, DateTime, Decision};
@@ -273,8 +275,16 @@ async fn generate(args: GenerateArgs) {
     .await;
     report("assignment_packages", sus * shape.packages_per_user, t);
 
-    // Every committed write bumps the change sequence; the bulk load is one write.
-    sqlx::query("UPDATE change_sequence SET value = value + 1 WHERE id = 1").execute(&pool).await.expect("bump change_sequence");
+    // Every committed write bumps the change sequence; the bulk load is one write, and like
+    // any bulk import it logs a rebuild ('all') for nodes keeping the decision index, so a
+    // server already running on this database rebuilds instead of missing the rows.
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query("UPDATE change_sequence SET value = value + 1 WHERE id = 1").execute(&mut *tx).await.expect("bump change_sequence");
+    sqlx::query("INSERT INTO index_changes (sequence, kind, party_id, other) SELECT value, 'all', 0, '' FROM change_sequence WHERE id = 1")
+        .execute(&mut *tx)
+        .await
+        .expect("log the rebuild");
+    tx.commit().await.expect("commit");
     if sqlite {
         let t = Instant::now();
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.expect("checkpoint");
@@ -458,6 +468,15 @@ impl Latencies {
     }
 }
 
+/// A line of /proc/self/status in MiB (VmRSS now, VmHWM peak).
+fn rss_mib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
@@ -563,16 +582,27 @@ async fn inproc(args: InprocArgs) {
 
     let t = Instant::now();
     let store = Store::connect(&args.database_url).await.expect("connect");
-    let dp = DecisionPoint::new(store.clone(), Catalogue::embedded());
+    let connected = t.elapsed().as_secs_f64();
+    // The in-memory decision index (what `fullmakt serve` builds at start): its build time is
+    // the "time to a ready index" of issue 3 (c).
+    let index = DecisionIndex::load(store.clone(), Catalogue::embedded()).await.expect("decision index");
+    let indexed = t.elapsed().as_secs_f64();
+    let dp = DecisionPoint::new(store.clone(), Catalogue::embedded(), Arc::new(index));
     let now = DateTime::from_unix(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64, 0);
-    let first = dp.decide(&timed_req[0], Api::Authorize, now).await;
-    println!("fullmakt: connect + first decision {:.3} s ({:?})", t.elapsed().as_secs_f64(), first[0].result.decision);
+    let first = dp.decide(&timed_req[0], Api::Authorize, now, false).await;
+    println!(
+        "fullmakt: connect {connected:.3} s, index built at {indexed:.3} s, first decision at {:.3} s ({:?}); RSS {} MiB",
+        t.elapsed().as_secs_f64(),
+        first[0].result.decision,
+        rss_mib("VmRSS")
+    );
 
     let cedar = CedarSide::load(&args.database_url, &p).await;
+    println!("RSS with fullmakt's index and Cedar's grants loaded: {} MiB", rss_mib("VmRSS"));
 
     // Warm-up: SQLite page cache, the policy cache, Cedar's allocator state.
     for r in warm_req {
-        dp.decide(r, Api::Authorize, now).await;
+        dp.decide(r, Api::Authorize, now, false).await;
     }
     for a in warm {
         cedar.decide(a);
@@ -583,14 +613,15 @@ async fn inproc(args: InprocArgs) {
     let mut fm_rounds = Vec::new();
     let mut cedar_rounds = Vec::new();
     for round in 1..=args.rounds {
-        // fullmakt: `decide` awaits sqlx, whose SQLite connections run on sqlx's worker
-        // threads; this loop itself is one thread on a current-thread runtime.
+        // fullmakt: `decide` may await sqlx (before the index: every lookup; with it: the
+        // change-sequence read), whose SQLite connections run on sqlx's worker threads; this
+        // loop itself is one thread on a current-thread runtime.
         let mut ns = Vec::with_capacity(timed_req.len());
         let mut answers = Vec::with_capacity(timed_req.len());
         let wall = Instant::now();
         for r in timed_req {
             let t = Instant::now();
-            let out = dp.decide(r, Api::Authorize, now).await;
+            let out = dp.decide(r, Api::Authorize, now, false).await;
             ns.push(t.elapsed().as_nanos() as u64);
             answers.push(out[0].result.decision);
         }
