@@ -9,6 +9,7 @@ pub mod access_packages;
 pub mod admin;
 pub mod cache;
 pub mod clock;
+pub mod compiled_policy;
 pub mod decision_index;
 pub mod grants;
 pub mod pdp;

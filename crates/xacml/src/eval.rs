@@ -241,7 +241,7 @@ impl<'a> Pdp<'a> {
 }
 
 /// The request attributes marked IncludeInResult, grouped by category element.
-pub(crate) fn included_attributes(request: &Request) -> Vec<Category> {
+pub fn included_attributes(request: &Request) -> Vec<Category> {
     let mut out: Vec<Category> = Vec::new();
     for c in &request.categories {
         let attributes: Vec<_> = c

@@ -36,7 +36,7 @@ pub use decision::{
     Response, RuleRef, Status, StatusCode,
 };
 pub use error::ParseError;
-pub use eval::{NoRepository, Pdp, PolicyRepository, PolicyStore};
+pub use eval::{included_attributes, NoRepository, Pdp, PolicyRepository, PolicyStore};
 pub use function::Function;
 pub use parse_policy::{parse_policy, parse_policy_with_limits};
 pub use policy::{Policy, PolicyDocument, PolicySet};

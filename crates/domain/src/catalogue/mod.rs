@@ -274,6 +274,11 @@ impl PackageSet {
         out
     }
 
+    /// Whether the two sets share a package: one AND per word, no allocation.
+    pub fn intersects(&self, other: &Self) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|w| *w == 0)
     }
