@@ -172,6 +172,10 @@ impl DecisionPoint {
         Self { store, catalogue, index, policies: Mutex::new(HashMap::new()) }
     }
 
+    pub fn index(&self) -> &DecisionIndex {
+        &self.index
+    }
+
     /// Decides every individual request in `request`. If any of them cannot be evaluated the
     /// whole response is that one Indeterminate, as the reference answers multi-requests.
     pub async fn decide(&self, request: &Request, api: Api, now: DateTime, explain: bool) -> Vec<Outcome> {
@@ -180,6 +184,13 @@ impl DecisionPoint {
             Ok(s) => s,
             Err(e) => return vec![Outcome::failed(api, internal(&e))],
         };
+        self.decide_under(request, api, now, explain, sequence).await
+    }
+
+    /// Decides under `sequence`, which the caller got from [`DecisionIndex::fresh`] (the HTTP
+    /// routes go through [`DecisionPoint::decide`]; benchmarks use this to measure the decision
+    /// itself apart from the freshness read, which concurrent requests share).
+    pub async fn decide_under(&self, request: &Request, api: Api, now: DateTime, explain: bool, sequence: i64) -> Vec<Outcome> {
         if request.combined_decision {
             return vec![Outcome::failed(api, Failure { argument: false, message: "Multiple Decision Profile not implemented".into() })];
         }
