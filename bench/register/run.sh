@@ -53,14 +53,19 @@ now() { date +%s.%N; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 
+echo "commit: $(git rev-parse --short HEAD), $(date -u +%FT%TZ)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "data: $data, $rows lines ($(mib "$(stat -c %s "$data")") MiB)"
 table=()
 
+# CPU seconds (user + system) of a command, written to the file named by $1; wall time on a
+# shared machine depends on the neighbours, CPU time much less.
+cpu() { local out=$1; shift; /usr/bin/time -f "%U %S" -o "$out.cpu" "$@" > "$out"; awk '{ printf "%.1f", $1 + $2 }' "$out.cpu" > "$out.cpu.total"; }
+
 run_fullmakt() { # name url
   local name=$1 url=$2 key="$work/bench.key"
   "$bin" admin --database-url "$url" --key-file "$key" register show --party-id 1 >/dev/null 2>&1 || true  # migrate + catalogue
-  "$bin" admin --test-data --database-url "$url" --key-file "$key" register import "$data" > "$work/$name-import.json"
+  cpu "$work/$name-import.json" "$bin" admin --test-data --database-url "$url" --key-file "$key" register import "$data"
   "$bin" admin --test-data --database-url "$url" --key-file "$key" register import "$data" > "$work/$name-reimport.json"
 }
 
@@ -73,7 +78,7 @@ if [ "$only" != postgres ]; then
   peer="$work/peer.db"
   rm -f "$peer" "$peer-wal" "$peer-shm"
   start=$(now)
-  sqlite3 "$peer" <<SQL >/dev/null
+  cpu "$work/peer-sqlite.out" sqlite3 "$peer" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
@@ -92,7 +97,7 @@ PRAGMA wal_checkpoint(TRUNCATE);
 SQL
   peer_seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
   peer_size=$(stat -c %s "$peer")
-  table+=("| SQLite | $(field "$work/sqlite-import.json" 'f"{seconds:.1f} s ({validateSeconds:.1f} validate + {writeSeconds:.1f} write)"') | $(field "$work/sqlite-import.json" 'f"{rowsPerSecond:,.0f}"') | $(mib "$size") MiB | $(field "$work/sqlite-reimport.json" 'f"{seconds:.1f} s, {transactions} transactions"') | $peer_seconds s ($(python3 -c "print(f'{$rows / $peer_seconds:,.0f}')") rows/s), $(mib "$peer_size") MiB |")
+  table+=("| SQLite | $(field "$work/sqlite-import.json" 'f"{seconds:.1f} s ({validateSeconds:.1f} validate + {writeSeconds:.1f} write)"'), CPU $(cat "$work/sqlite-import.json.cpu.total") s | $(field "$work/sqlite-import.json" 'f"{rowsPerSecond:,.0f}"') | $(mib "$size") MiB | $(field "$work/sqlite-reimport.json" 'f"{seconds:.1f} s, {transactions} transactions"') | $peer_seconds s, CPU $(cat "$work/peer-sqlite.out.cpu.total") s ($(python3 -c "print(f'{$rows / $peer_seconds:,.0f}')") rows/s), $(mib "$peer_size") MiB |")
   [ $keep = 1 ] || rm -f "$db" "$db-wal" "$db-shm" "$peer" "$peer-wal" "$peer-shm"
 fi
 
@@ -125,6 +130,7 @@ fi
 
 echo
 first=$( [ "$only" = postgres ] && echo postgres || echo sqlite)
+echo "load at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "counts: $(field "$work/$first-import.json" "f\"{organizations['created']:,} organisations, {persons['created']:,} persons, {roles['created']:,} roles\"")"
 echo
 echo "| database | fullmakt import | rows/s | size | re-import (unchanged) | peer: plain bulk load of the same rows |"
