@@ -161,35 +161,10 @@ async fn seed_resource(store: &Store) -> Result<(), String> {
 }
 
 fn demo_policy() -> String {
-    const STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
-    const SUBJECT: &str = "urn:oasis:names:tc:xacml:1.0:subject-category:access-subject";
-    let matches = |function: &str, category: &str, pairs: &[(&str, &str)]| -> String {
-        pairs
-            .iter()
-            .map(|(id, value)| {
-                format!(
-                    r#"<xacml:AllOf><xacml:Match MatchId="{function}"><xacml:AttributeValue DataType="{STRING}">{value}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="{id}" Category="{category}" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf>"#
-                )
-            })
-            .collect()
-    };
-    let subjects = matches(
-        "urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case",
-        SUBJECT,
+    fullmakt_service::resource_registry::altinn_policy(
+        DEMO_RESOURCE,
         &[("urn:altinn:accesspackage", "lonn"), ("urn:altinn:rolecode", "DAGL")],
-    );
-    let resource = matches(
-        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
-        "urn:oasis:names:tc:xacml:3.0:attribute-category:resource",
-        &[("urn:altinn:resource", DEMO_RESOURCE)],
-    );
-    let actions = matches(
-        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
-        "urn:oasis:names:tc:xacml:3.0:attribute-category:action",
-        &[("urn:oasis:names:tc:xacml:1.0:action:action-id", "read"), ("urn:oasis:names:tc:xacml:1.0:action:action-id", "write")],
-    );
-    format!(
-        r#"<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:resource:{DEMO_RESOURCE}:policy" Version="1.0" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides"><xacml:Target/><xacml:Rule RuleId="urn:altinn:resource:{DEMO_RESOURCE}:rule1" Effect="Permit"><xacml:Target><xacml:AnyOf>{subjects}</xacml:AnyOf><xacml:AnyOf>{resource}</xacml:AnyOf><xacml:AnyOf>{actions}</xacml:AnyOf></xacml:Target></xacml:Rule><xacml:ObligationExpressions><xacml:ObligationExpression ObligationId="urn:altinn:obligation:authenticationLevel1" FulfillOn="Permit"><xacml:AttributeAssignmentExpression AttributeId="urn:altinn:obligation-assignment:1" Category="urn:altinn:minimum-authenticationlevel"><xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">2</xacml:AttributeValue></xacml:AttributeAssignmentExpression></xacml:ObligationExpression></xacml:ObligationExpressions></xacml:Policy>"#
+        &["read", "write"],
     )
 }
 

@@ -613,3 +613,56 @@ pub async fn resources_by_subjects(store: &Store, subjects: &[String]) -> Result
     }
     Ok(out)
 }
+
+/// An Altinn-shaped resource policy, as service owners write them: one Permit rule for
+/// `resource_id` whose subject AnyOf holds one AllOf per `(attribute id, value)`
+/// (string-equal-ignore-case) and whose action AnyOf holds one AllOf per action, with Altinn's
+/// authentication-level obligation. The demo seeds one; tests and benchmarks build theirs so.
+pub fn altinn_policy(resource_id: &str, subjects: &[(&str, &str)], actions: &[&str]) -> String {
+    const STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
+    let matches = |function: &str, category: &str, pairs: Vec<(&str, &str)>| -> String {
+        pairs
+            .iter()
+            .map(|(id, value)| {
+                format!(
+                    r#"<xacml:AllOf><xacml:Match MatchId="{function}"><xacml:AttributeValue DataType="{STRING}">{value}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="{id}" Category="{category}" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf>"#
+                )
+            })
+            .collect()
+    };
+    let subject = matches(
+        "urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case",
+        "urn:oasis:names:tc:xacml:1.0:subject-category:access-subject",
+        subjects.to_vec(),
+    );
+    let resource = matches(
+        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
+        "urn:oasis:names:tc:xacml:3.0:attribute-category:resource",
+        vec![("urn:altinn:resource", resource_id)],
+    );
+    let action = matches(
+        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
+        "urn:oasis:names:tc:xacml:3.0:attribute-category:action",
+        actions.iter().map(|a| ("urn:oasis:names:tc:xacml:1.0:action:action-id", *a)).collect(),
+    );
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:resource:{resource_id}:policy" Version="1.0" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
+  <xacml:Target/>
+  <xacml:Rule RuleId="urn:altinn:resource:{resource_id}:rule1" Effect="Permit">
+    <xacml:Target>
+      <xacml:AnyOf>{subject}</xacml:AnyOf>
+      <xacml:AnyOf>{resource}</xacml:AnyOf>
+      <xacml:AnyOf>{action}</xacml:AnyOf>
+    </xacml:Target>
+  </xacml:Rule>
+  <xacml:ObligationExpressions>
+    <xacml:ObligationExpression ObligationId="urn:altinn:obligation:authenticationLevel1" FulfillOn="Permit">
+      <xacml:AttributeAssignmentExpression AttributeId="urn:altinn:obligation-assignment:1" Category="urn:altinn:minimum-authenticationlevel">
+        <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">2</xacml:AttributeValue>
+      </xacml:AttributeAssignmentExpression>
+    </xacml:ObligationExpression>
+  </xacml:ObligationExpressions>
+</xacml:Policy>"#
+    )
+}

@@ -392,17 +392,6 @@ async fn a_revocation_decides_the_very_next_request_on_this_node_and_another() {
     });
 }
 
-/// `fullmakt admin ARGS` on `db`: (success, stdout, stderr).
-fn admin(db: &TestDb, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fullmakt"))
-        .arg("admin")
-        .args(args)
-        .args(["--database-url", &db.url, "--key-file"])
-        .arg(db.key_file())
-        .output()
-        .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
 
 #[tokio::test]
 async fn operators_grant_packages_and_rights_from_the_cli() {
@@ -412,12 +401,12 @@ async fn operators_grant_packages_and_rights_from_the_cli() {
         let customer = org(&store, CUSTOMER, "Kunde AS", "AS", None).await;
         let su = uuid::Uuid::new_v4().to_string();
 
-        let (ok, out, err) = admin(&db, &["grant", "package", "--from", CUSTOMER, "--to", &su, "--package", "urn:altinn:accesspackage:ansettelsesforhold"]);
+        let (ok, out, err) = admin_cli(&db, &["grant", "package", "--from", CUSTOMER, "--to", &su, "--package", "urn:altinn:accesspackage:ansettelsesforhold"]);
         assert!(ok, "{err}");
         let granted: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(granted["package"], "urn:altinn:accesspackage:ansettelsesforhold");
         assert_eq!(granted["changed"], true);
-        let (ok, out, _) = admin(&db, &["grant", "package", "--from", CUSTOMER, "--to", &su, "--package", "ansettelsesforhold"]);
+        let (ok, out, _) = admin_cli(&db, &["grant", "package", "--from", CUSTOMER, "--to", &su, "--package", "ansettelsesforhold"]);
         assert!(ok);
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["changed"], false, "granting twice is idempotent");
         assert!(holds(&grants_of(&store, Subject::SystemUser(su.clone()), &customer).await, "ansettelsesforhold"));
@@ -430,22 +419,22 @@ async fn operators_grant_packages_and_rights_from_the_cli() {
         ] {
             let mut all = vec!["grant", "package", "--from", CUSTOMER, "--to", &su];
             all.extend(args);
-            let (ok, _, err) = admin(&db, &all);
+            let (ok, _, err) = admin_cli(&db, &all);
             assert!(!ok && err.contains(expected), "{all:?}: {err}");
         }
-        let (ok, _, err) = admin(&db, &["grant", "package", "--from", ACCOUNTANT, "--to", &su, "--package", "lonn"]);
+        let (ok, _, err) = admin_cli(&db, &["grant", "package", "--from", ACCOUNTANT, "--to", &su, "--package", "lonn"]);
         assert!(!ok && err.contains("no organisation"), "{err}");
-        let (ok, _, err) = admin(&db, &["grant", "package", "--from", CUSTOMER, "--to", "not-a-recipient", "--package", "lonn"]);
+        let (ok, _, err) = admin_cli(&db, &["grant", "package", "--from", CUSTOMER, "--to", "not-a-recipient", "--package", "lonn"]);
         assert!(!ok && err.contains("neither"), "{err}");
-        let (ok, _, err) = admin(&db, &["grant", "right", "--from", CUSTOMER, "--to", &su, "--resource", "no-such-resource", "--action", "read"]);
+        let (ok, _, err) = admin_cli(&db, &["grant", "right", "--from", CUSTOMER, "--to", &su, "--resource", "no-such-resource", "--action", "read"]);
         assert!(!ok && err.contains("no-such-resource"), "{err}");
         assert_eq!(store.change_sequence().await.unwrap(), before, "a refused grant changed something");
 
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), resource("digdir-cli-right").to_string()).unwrap();
-        let (ok, _, err) = admin(&db, &["resource", "create", "--file", file.path().to_str().unwrap()]);
+        let (ok, _, err) = admin_cli(&db, &["resource", "create", "--file", file.path().to_str().unwrap()]);
         assert!(ok, "{err}");
-        let (ok, out, err) = admin(&db, &["grant", "right", "--from", CUSTOMER, "--to", &su, "--resource", "digdir-cli-right", "--action", "read"]);
+        let (ok, out, err) = admin_cli(&db, &["grant", "right", "--from", CUSTOMER, "--to", &su, "--resource", "digdir-cli-right", "--action", "read"]);
         assert!(ok, "{err}");
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["action"], "read");
         assert!(grants_of(&store, Subject::SystemUser(su.clone()), &customer).await.has_right("digdir-cli-right", "read"));
@@ -599,7 +588,7 @@ async fn the_decision_index_agrees_with_the_pip_after_every_kind_of_write() {
         let lines = format!("{{\"type\":\"role\",\"from\":\"{CLIENT}\",\"role\":\"REVI\",\"toOrganization\":\"{ACCOUNTANT}\"}}\n");
         let import = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(import.path(), lines).unwrap();
-        let (ok, _, err) = admin(&db, &["register", "import", import.path().to_str().unwrap()]);
+        let (ok, _, err) = admin_cli(&db, &["register", "import", import.path().to_str().unwrap()]);
         assert!(ok, "{err}");
         assert!(store.index_changes(0, i64::MAX).await.unwrap().iter().any(|c| c.kind == "all"), "an import logs a rebuild");
         agree("after an import").await;

@@ -314,57 +314,7 @@ pub fn assert_problem(response: &(u16, Value), status: u16, detail_contains: &st
     assert_eq!(body["traceId"].as_str().unwrap().len(), 32);
 }
 
-/// An Altinn-shaped resource policy: one Permit rule for `resource_id` whose subject AnyOf
-/// holds one AllOf per `(attribute id, value)` (string-equal-ignore-case) and whose action
-/// AnyOf holds one AllOf per action; with Altinn's authentication-level obligation.
-pub fn altinn_policy(resource_id: &str, subjects: &[(&str, &str)], actions: &[&str]) -> String {
-    const STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
-    let matches = |function: &str, category: &str, pairs: Vec<(&str, &str)>| -> String {
-        pairs
-            .iter()
-            .map(|(id, value)| {
-                format!(
-                    r#"<xacml:AllOf><xacml:Match MatchId="{function}"><xacml:AttributeValue DataType="{STRING}">{value}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="{id}" Category="{category}" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf>"#
-                )
-            })
-            .collect()
-    };
-    let subject = matches(
-        "urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case",
-        "urn:oasis:names:tc:xacml:1.0:subject-category:access-subject",
-        subjects.to_vec(),
-    );
-    let resource = matches(
-        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
-        "urn:oasis:names:tc:xacml:3.0:attribute-category:resource",
-        vec![("urn:altinn:resource", resource_id)],
-    );
-    let action = matches(
-        "urn:oasis:names:tc:xacml:1.0:function:string-equal",
-        "urn:oasis:names:tc:xacml:3.0:attribute-category:action",
-        actions.iter().map(|a| ("urn:oasis:names:tc:xacml:1.0:action:action-id", *a)).collect(),
-    );
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:resource:{resource_id}:policy" Version="1.0" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
-  <xacml:Target/>
-  <xacml:Rule RuleId="urn:altinn:resource:{resource_id}:rule1" Effect="Permit">
-    <xacml:Target>
-      <xacml:AnyOf>{subject}</xacml:AnyOf>
-      <xacml:AnyOf>{resource}</xacml:AnyOf>
-      <xacml:AnyOf>{action}</xacml:AnyOf>
-    </xacml:Target>
-  </xacml:Rule>
-  <xacml:ObligationExpressions>
-    <xacml:ObligationExpression ObligationId="urn:altinn:obligation:authenticationLevel1" FulfillOn="Permit">
-      <xacml:AttributeAssignmentExpression AttributeId="urn:altinn:obligation-assignment:1" Category="urn:altinn:minimum-authenticationlevel">
-        <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">2</xacml:AttributeValue>
-      </xacml:AttributeAssignmentExpression>
-    </xacml:ObligationExpression>
-  </xacml:ObligationExpressions>
-</xacml:Policy>"#
-    )
-}
+pub use fullmakt_service::resource_registry::altinn_policy;
 
 /// Uploads `policy` as the multipart field `field` (the reference's is `policyFile`).
 pub async fn upload_policy(server: &TestServer, resource_id: &str, token: Option<&str>, field: &str, policy: &str) -> (u16, Value) {
@@ -416,4 +366,18 @@ pub async fn request(
 pub fn assert_problem_json(status: u16, body: &Value, headers: &reqwest::header::HeaderMap, expected: u16, detail_contains: &str) {
     assert_eq!(headers["content-type"], "application/problem+json", "{body}");
     assert_problem(&(status, body.clone()), expected, detail_contains);
+}
+
+/// Runs `fullmakt admin ARGS --database-url … --key-file …` on `db`, the store flags after the
+/// subcommand as operators write them: the exit status, stdout and stderr.
+pub fn admin_cli(db: &TestDb, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fullmakt"))
+        .arg("admin")
+        .args(args)
+        .args(["--database-url", &db.url, "--key-file"])
+        .arg(db.key_file())
+        .env_remove("FULLMAKT_TEST_DATA")
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }

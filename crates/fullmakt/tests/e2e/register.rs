@@ -1,7 +1,6 @@
 //! The register: the operator CLI as scripts use it, the party lookup API (token, scope,
 //! malformed input, shapes), the access-package metadata API, and the demo seed.
 
-use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -16,16 +15,8 @@ const PERSON: &str = "01010012356";
 
 /// Runs `fullmakt admin ARGS` on `db`; returns the exit status, stdout as JSON (or Null) and stderr.
 fn admin(db: &TestDb, args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_fullmakt"))
-        .arg("admin")
-        .args(args)
-        .env("FULLMAKT_DATABASE_URL", &db.url)
-        .env("FULLMAKT_KEY_FILE", db.key_file())
-        .env_remove("FULLMAKT_TEST_DATA")
-        .output()
-        .unwrap();
-    let stdout = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.success(), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    let (ok, stdout, stderr) = admin_cli(db, args);
+    (ok, serde_json::from_str(&stdout).unwrap_or(Value::Null), stderr)
 }
 
 fn synthetic_pid() -> &'static str {

@@ -282,13 +282,11 @@ async fn policy_uploads_from_the_wrong_caller_or_with_a_bad_policy_change_nothin
 
 /// `fullmakt admin resource create` as an operator runs it: (success, stdout, stderr).
 fn admin_resource_create(db: &TestDb, file: &std::path::Path, policy: Option<&std::path::Path>) -> (bool, String, String) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fullmakt"));
-    cmd.args(["admin", "resource", "create", "--file"]).arg(file);
-    if let Some(p) = policy {
-        cmd.arg("--policy").arg(p);
+    let file = file.to_str().unwrap();
+    match policy {
+        Some(p) => admin_cli(db, &["resource", "create", "--file", file, "--policy", p.to_str().unwrap()]),
+        None => admin_cli(db, &["resource", "create", "--file", file]),
     }
-    let out = cmd.args(["--database-url", &db.url, "--key-file"]).arg(db.key_file()).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[tokio::test]

@@ -54,18 +54,11 @@ impl Drop for Node {
     }
 }
 
-/// Runs `fullmakt admin ARGS --database-url … --key-file …`, the store flags after the
-/// subcommand as operators write them (the environment variables work too).
+/// Runs `fullmakt admin ARGS` and reads its JSON, as an operator's script would.
 fn cli(db: &TestDb, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_fullmakt"))
-        .arg("admin")
-        .args(args)
-        .args(["--database-url", &db.url, "--key-file"])
-        .arg(db.key_file())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "fullmakt admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (ok, stdout, stderr) = admin_cli(db, args);
+    assert!(ok, "fullmakt admin {args:?}: {stderr}");
+    serde_json::from_str(&stdout).unwrap()
 }
 
 #[tokio::test]
