@@ -23,7 +23,8 @@ pub struct IndexedParty {
     pub uuid: u128,
     pub main_unit: Option<i64>,
     pub org_number: Option<u32>,
-    pub unit_type: Option<Box<str>>,
+    /// Shared, so looking a party up on the decision path copies no text.
+    pub unit_type: Option<std::sync::Arc<str>>,
 }
 
 /// What one party gave one system user directly.
@@ -261,7 +262,7 @@ fn insert_party(state: &mut IndexState, row: IndexPartyRow) {
             uuid,
             main_unit: row.main_unit_party_id,
             org_number: org,
-            unit_type: row.unit_type.map(String::into_boxed_str),
+            unit_type: row.unit_type.map(std::sync::Arc::from),
         },
     );
 }

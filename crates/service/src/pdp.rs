@@ -6,6 +6,7 @@
 //! policy version), the party, and the grants — so every committed write decides the very next
 //! request, on this node and any other sharing the database (DESIGN.md §4.3).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -200,7 +201,7 @@ impl DecisionPoint {
         };
         let mut out = Vec::with_capacity(individual.len());
         for one in individual {
-            match self.decide_one(one.into_owned(), api, now, explain, sequence).await {
+            match self.decide_one(one, api, now, explain, sequence).await {
                 Ok(o) => out.push(o),
                 Err(f) => return vec![Outcome::failed(api, f)],
             }
@@ -208,15 +209,13 @@ impl DecisionPoint {
         out
     }
 
-    async fn decide_one(&self, mut req: Request, api: Api, now: DateTime, explain: bool, sequence: i64) -> Result<Outcome, Failure> {
+    /// The request is copied only where enrichment must write to it: a system user's decision on
+    /// a compiled policy reads it as it came.
+    async fn decide_one(&self, mut req: Cow<'_, Request>, api: Api, now: DateTime, explain: bool, sequence: i64) -> Result<Outcome, Failure> {
         let subject = self.subject(&req, api).await?;
         let resource_id = resource_id(&mut req)?;
-        let party = self.resource_party(&mut req, api).await?;
+        let (party, party_id_given) = self.resource_party(&req, api).await?;
         let ResourcePolicy { policy, compiled, access_lists } = self.policy(&resource_id, sequence).await?;
-
-        // Look up only what the policy can use (pdp.md §2.2 D).
-        let wanted = policy.subject_attribute_ids();
-        let needs_grants = [ACCESS_PACKAGE, ROLE_CODE, CCR_ROLE].iter().any(|id| wanted.contains(id));
         // System users are answered from the decision index unless the caller wants the grant
         // paths, which only the PIP knows; everyone else from the PIP.
         let (grants, held) = match (&subject, &party) {
@@ -246,8 +245,13 @@ impl DecisionPoint {
         let (mut result, mut echo) = match fast {
             Some(decided) => decided,
             None => {
-                if needs_grants {
-                    self.enrich_subject(&mut req, &subject, &held, &wanted);
+                if let (Some(p), false) = (&party, party_id_given) {
+                    req.to_mut().add_attribute(RESOURCE_CATEGORY, PARTY_ID, Value::String(p.party_id.to_string().into()));
+                }
+                // Look up only what the policy can use (pdp.md §2.2 D).
+                let wanted = policy.subject_attribute_ids();
+                if [ACCESS_PACKAGE, ROLE_CODE, CCR_ROLE].iter().any(|id| wanted.contains(id)) {
+                    self.enrich_subject(req.to_mut(), &subject, &held, &wanted);
                 }
                 let document = PolicyDocument::Policy(policy.clone());
                 let result = Pdp::new(&document).decide_individual(&req, now);
@@ -255,20 +259,20 @@ impl DecisionPoint {
                 (result, echo)
             }
         };
-        let mut explanation = Explanation {
-            decided_by: "policy",
-            policy_id: result.deciding_rule.as_ref().map(|r| r.policy_id.clone()),
-            rule_id: result.deciding_rule.as_ref().map(|r| r.rule_id.clone()),
-            grants: if explain {
-                explain_rule(&policy, result.deciding_rule.as_ref().map(|r| r.rule_id.as_str()), &grants, self.catalogue)
-            } else {
-                Vec::new()
-            },
-            message: result.status.message.clone(),
+        let mut explanation = if explain {
+            Explanation {
+                decided_by: "policy",
+                policy_id: result.deciding_rule.as_ref().map(|r| r.policy_id.clone()),
+                rule_id: result.deciding_rule.as_ref().map(|r| r.rule_id.clone()),
+                grants: explain_rule(&policy, result.deciding_rule.as_ref().map(|r| r.rule_id.as_str()), &grants, self.catalogue),
+                message: result.status.message.clone(),
+            }
+        } else {
+            Explanation { decided_by: "policy", ..Default::default() }
         };
 
         // Single rights delegated to the subject count only when the policy is NotApplicable.
-        if result.decision == Decision::NotApplicable && !matches!(subject, SubjectKind::None) && party.is_some() {
+        if result.decision == Decision::NotApplicable && !held.rights.is_empty() && party.is_some() {
             let actions: Vec<String> = req.values(ACTION_CATEGORY, ACTION_ID).map(|v| v.lexical().into_owned()).collect();
             if let Some(action) = actions.iter().find(|a| held.has_right(&resource_id, a)) {
                 result = permit_with_policy_obligations(&policy, &req, now);
@@ -344,7 +348,9 @@ impl DecisionPoint {
     }
 
     /// Resolves the resource party (the reportee) and adds `urn:altinn:partyid` for it.
-    async fn resource_party(&self, req: &mut Request, api: Api) -> Result<Option<ResourceParty>, Failure> {
+    /// Resolves the resource party (the reportee); also says whether the request carried
+    /// `urn:altinn:partyid` itself (else the evaluator's copy of the request gets it added).
+    async fn resource_party(&self, req: &Request, api: Api) -> Result<(Option<ResourceParty>, bool), Failure> {
         let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
         let indexed = |p: crate::decision_index::IndexedParty| ResourceParty { party_id: p.party_id, org_number: p.org_number };
         let party = if let Some(id) = first(req, PARTY_ID) {
@@ -364,12 +370,8 @@ impl DecisionPoint {
         } else {
             None
         };
-        if let Some(p) = &party {
-            if req.values(RESOURCE_CATEGORY, PARTY_ID).next().is_none() {
-                req.add_attribute(RESOURCE_CATEGORY, PARTY_ID, Value::String(p.party_id.to_string().into()));
-            }
-        }
-        Ok(party)
+        let given = req.values(RESOURCE_CATEGORY, PARTY_ID).next().is_some();
+        Ok((party, given))
     }
 
     async fn find(&self, key: PartyKey<'_>) -> Result<Option<PartyRow>, Failure> {
@@ -449,11 +451,12 @@ fn internal(e: &dyn std::fmt::Display) -> Failure {
 
 /// The resource the request is about: `urn:altinn:resource`, or `urn:altinn:org` +
 /// `urn:altinn:app` for an app (`app_{org}_{app}`); the other form is added (pdp.md §2.2 C).
-fn resource_id(req: &mut Request) -> Result<String, Failure> {
+fn resource_id(req: &mut Cow<'_, Request>) -> Result<String, Failure> {
     let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
     if let Some(id) = first(req, RESOURCE) {
         if let Some((org, app)) = fullmakt_domain::resource::app_parts(&id) {
             if first(req, ORG).is_none() && first(req, APP).is_none() {
+                let req = req.to_mut();
                 req.add_attribute(RESOURCE_CATEGORY, ORG, Value::String(org.into()));
                 req.add_attribute(RESOURCE_CATEGORY, APP, Value::String(app.into()));
             }
@@ -463,7 +466,7 @@ fn resource_id(req: &mut Request) -> Result<String, Failure> {
     match (first(req, ORG), first(req, APP)) {
         (Some(org), Some(app)) => {
             let id = format!("app_{org}_{app}");
-            req.add_attribute(RESOURCE_CATEGORY, RESOURCE, Value::String(id.clone().into()));
+            req.to_mut().add_attribute(RESOURCE_CATEGORY, RESOURCE, Value::String(id.clone().into()));
             Ok(id)
         }
         _ => Err(argument("The request names no resource (urn:altinn:resource, or urn:altinn:org and urn:altinn:app)")),
