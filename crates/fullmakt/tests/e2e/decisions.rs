@@ -323,6 +323,14 @@ async fn the_authorize_route_refuses_the_wrong_caller_and_malformed_bodies() {
         }
         let (status, body) = call(&server, Method::POST, "/authorization/api/v1/decision", None, Some("{")).await;
         assert_eq!(status, 400, "{body}");
+        // A verified token is remembered; a copy with another signature is not taken for it.
+        assert_eq!(call(&server, Method::POST, "/authorization/api/v1/authorize", Some(&token), Some(&request)).await.0, 200);
+        assert_eq!(call(&server, Method::POST, "/authorization/api/v1/authorize", Some(&token), Some(&request)).await.0, 200);
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let mut forged: Vec<u8> = signature.bytes().collect();
+        forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
+        let forged = format!("{head}.{}", String::from_utf8(forged).unwrap());
+        assert_problem(&call(&server, Method::POST, "/authorization/api/v1/authorize", Some(&forged), Some(&request)).await, 401, "signature");
     });
 }
 
