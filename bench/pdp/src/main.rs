@@ -332,40 +332,10 @@ async fn bulk(pool: &sqlx::AnyPool, head: &str, items: u64, batch: usize, transa
     tx.commit().await.expect("commit");
 }
 
-/// The XACML policy of resource r: Altinn's shape (one Permit rule, subject AnyOf with the
-/// access packages under string-equal-ignore-case, resource and actions under string-equal,
-/// an authentication-level obligation).
+/// The XACML policy of resource r: Altinn's shape, naming two of the policy packages.
 fn policy_xml(r: usize, p: &Packages) -> String {
-    const STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
-    let id = resource_id(r);
-    let subject: String = [p.policy[2 * r], p.policy[2 * r + 1]]
-        .iter()
-        .map(|pkg| format!(r#"<xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case"><xacml:AttributeValue DataType="{STRING}">{}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="urn:altinn:accesspackage" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf>"#, pkg.code))
-        .collect();
-    let actions: String = ["read", "write"]
-        .iter()
-        .map(|a| format!(r#"<xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal"><xacml:AttributeValue DataType="{STRING}">{a}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf>"#))
-        .collect();
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:resource:{id}:policy" Version="1.0" RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
-  <xacml:Target/>
-  <xacml:Rule RuleId="urn:altinn:resource:{id}:rule1" Effect="Permit">
-    <xacml:Target>
-      <xacml:AnyOf>{subject}</xacml:AnyOf>
-      <xacml:AnyOf><xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal"><xacml:AttributeValue DataType="{STRING}">{id}</xacml:AttributeValue><xacml:AttributeDesignator AttributeId="urn:altinn:resource" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource" DataType="{STRING}" MustBePresent="false"/></xacml:Match></xacml:AllOf></xacml:AnyOf>
-      <xacml:AnyOf>{actions}</xacml:AnyOf>
-    </xacml:Target>
-  </xacml:Rule>
-  <xacml:ObligationExpressions>
-    <xacml:ObligationExpression ObligationId="urn:altinn:obligation:authenticationLevel1" FulfillOn="Permit">
-      <xacml:AttributeAssignmentExpression AttributeId="urn:altinn:obligation-assignment:1" Category="urn:altinn:minimum-authenticationlevel">
-        <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#integer">2</xacml:AttributeValue>
-      </xacml:AttributeAssignmentExpression>
-    </xacml:ObligationExpression>
-  </xacml:ObligationExpressions>
-</xacml:Policy>"#
-    )
+    let (a, b) = (&p.policy[2 * r].code, &p.policy[2 * r + 1].code);
+    resource_registry::altinn_policy(&resource_id(r), &[("urn:altinn:accesspackage", a), ("urn:altinn:accesspackage", b)], &["read", "write"])
 }
 
 async fn create_resources(store: &Store, p: &Packages) {

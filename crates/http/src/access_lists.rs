@@ -10,19 +10,12 @@ use axum::{Extension, Json};
 use fullmakt_service::access_lists::{self as lists, MemberChange};
 use fullmakt_service::AdminError;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::admin::caller;
 use crate::problem::{parse_json, Problem};
-use crate::{AppState, TraceId};
+use crate::{one_page, AppState, TraceId};
 
 type ApiResult = Result<Response, Problem>;
-
-macro_rules! call {
-    ($trace:expr, $call:expr) => {
-        $call.await.map_err(|e| Problem::from_admin(e, &$trace))?
-    };
-}
 
 fn if_match(h: &HeaderMap, t: &TraceId) -> Result<Option<i64>, Problem> {
     let Some(value) = h.get(IF_MATCH).and_then(|v| v.to_str().ok()) else { return Ok(None) };
@@ -40,10 +33,6 @@ fn if_match(h: &HeaderMap, t: &TraceId) -> Result<Option<i64>, Problem> {
 
 fn with_etag(version: i64, body: serde_json::Value) -> Response {
     ([(ETAG, format!("\"{version}\""))], Json(body)).into_response()
-}
-
-fn page<T: serde::Serialize>(items: T) -> serde_json::Value {
-    json!({"links": {"next": null}, "data": items})
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +71,7 @@ pub struct MembershipQuery {
     responses((status = 200, description = "{links, data:[access list]}"), (status = 401), (status = 403)))]
 pub async fn lists_of_owner(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(owner): Path<String>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    Ok(Json(page(call!(t, lists::lists_of_owner(&s.store, &c, &owner)))).into_response())
+    Ok(Json(one_page(service_call!(t, lists::lists_of_owner(&s.store, &c, &owner)))).into_response())
 }
 
 #[utoipa::path(get, path = "/resourceregistry/api/v1/access-lists/{owner}/{identifier}", tag = "resourceregistry",
@@ -97,7 +86,7 @@ pub async fn get_list(
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let with_connections = q.include.as_deref().is_some_and(|i| i.split(',').any(|x| x.trim() == "resource-connections"));
-    let view = call!(t, lists::get_list(&s.store, &c, &owner, &identifier, with_connections));
+    let view = service_call!(t, lists::get_list(&s.store, &c, &owner, &identifier, with_connections));
     Ok(with_etag(view.version, serde_json::to_value(&view).unwrap_or_default()))
 }
 
@@ -114,7 +103,7 @@ pub async fn upsert_list(
     let c = caller(&s, &h, &t).await?;
     let version = if_match(&h, &t)?;
     let b: ListBody = parse_json(&body, &t)?;
-    let view = call!(t, lists::upsert_list(&s.store, &c, &owner, &identifier, &b.name, b.description.as_deref().unwrap_or(""), version));
+    let view = service_call!(t, lists::upsert_list(&s.store, &c, &owner, &identifier, &b.name, b.description.as_deref().unwrap_or(""), version));
     Ok(with_etag(view.version, serde_json::to_value(&view).unwrap_or_default()))
 }
 
@@ -129,7 +118,7 @@ pub async fn delete_list(
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let version = if_match(&h, &t)?;
-    match call!(t, lists::delete_list(&s.store, &c, &owner, &identifier, version)) {
+    match service_call!(t, lists::delete_list(&s.store, &c, &owner, &identifier, version)) {
         Some(view) => Ok(Json(view).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
@@ -145,16 +134,16 @@ pub async fn get_members(
     Path((owner, identifier)): Path<(String, String)>,
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    let (members, version) = call!(t, lists::members(&s.store, &c, &owner, &identifier));
-    Ok(with_etag(version, page(members)))
+    let (members, version) = service_call!(t, lists::members(&s.store, &c, &owner, &identifier));
+    Ok(with_etag(version, one_page(members)))
 }
 
 async fn change_members(s: AppState, t: TraceId, h: HeaderMap, owner: String, identifier: String, body: Bytes, change: MemberChange) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let version = if_match(&h, &t)?;
     let b: MembersBody = parse_json(&body, &t)?;
-    let (members, version) = call!(t, lists::change_members(&s.store, &c, &owner, &identifier, change, &b.data, version));
-    Ok(with_etag(version, page(members)))
+    let (members, version) = service_call!(t, lists::change_members(&s.store, &c, &owner, &identifier, change, &b.data, version));
+    Ok(with_etag(version, one_page(members)))
 }
 
 #[utoipa::path(put, path = "/resourceregistry/api/v1/access-lists/{owner}/{identifier}/members", tag = "resourceregistry",
@@ -188,7 +177,7 @@ pub async fn get_connections(
     Path((owner, identifier)): Path<(String, String)>,
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    Ok(Json(page(call!(t, lists::connections(&s.store, &c, &owner, &identifier)))).into_response())
+    Ok(Json(one_page(service_call!(t, lists::connections(&s.store, &c, &owner, &identifier)))).into_response())
 }
 
 #[utoipa::path(put, path = "/resourceregistry/api/v1/access-lists/{owner}/{identifier}/resource-connections/{resource}", tag = "resourceregistry",
@@ -205,7 +194,7 @@ pub async fn connect(
     let c = caller(&s, &h, &t).await?;
     let version = if_match(&h, &t)?;
     let b: ConnectionBody = if body.is_empty() { ConnectionBody { action_filters: None } } else { parse_json(&body, &t)? };
-    Ok(Json(call!(t, lists::connect(&s.store, &c, &owner, &identifier, &resource, b.action_filters, version))).into_response())
+    Ok(Json(service_call!(t, lists::connect(&s.store, &c, &owner, &identifier, &resource, b.action_filters, version))).into_response())
 }
 
 #[utoipa::path(delete, path = "/resourceregistry/api/v1/access-lists/{owner}/{identifier}/resource-connections/{resource}", tag = "resourceregistry",
@@ -220,7 +209,7 @@ pub async fn disconnect(
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let version = if_match(&h, &t)?;
-    call!(t, lists::disconnect(&s.store, &c, &owner, &identifier, &resource, version));
+    service_call!(t, lists::disconnect(&s.store, &c, &owner, &identifier, &resource, version));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -229,5 +218,5 @@ pub async fn disconnect(
     responses((status = 200, description = "{links, data:[{party, resource, since, actionFilters}]}"), (status = 400), (status = 403)))]
 pub async fn memberships(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Query(q): Query<MembershipQuery>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    Ok(Json(page(call!(t, lists::memberships(&s.store, &c, &q.party, &q.resource)))).into_response())
+    Ok(Json(one_page(service_call!(t, lists::memberships(&s.store, &c, &q.party, &q.resource)))).into_response())
 }

@@ -203,7 +203,7 @@ fn search_dto(hit: &SearchHit, language: Language) -> SearchObjectDto {
     }
 }
 
-fn language(headers: &HeaderMap) -> Language {
+pub(crate) fn language(headers: &HeaderMap) -> Language {
     Language::from_accept_language(headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 

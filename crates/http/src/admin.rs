@@ -29,17 +29,11 @@ fn ok<T: serde::Serialize>(status: StatusCode, body: T) -> ApiResult {
     Ok((status, Json(body)).into_response())
 }
 
-macro_rules! admin_call {
-    ($trace:expr, $call:expr) => {
-        $call.await.map_err(|e| Problem::from_admin(e, &$trace))?
-    };
-}
-
 #[utoipa::path(get, path = "/api/v1/clients", tag = "admin", security(("bearer" = ["idporten:dcr.read"])),
     responses((status = 200, body = Vec<fullmakt_service::admin::ClientView>), (status = 401), (status = 403)))]
 pub async fn list_clients(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    ok(StatusCode::OK, admin_call!(t, clients::api_list_clients(&s.store, &c)))
+    ok(StatusCode::OK, service_call!(t, clients::api_list_clients(&s.store, &c)))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "admin", security(("bearer" = ["idporten:dcr.write"])),
@@ -48,7 +42,7 @@ pub async fn list_clients(State(s): State<AppState>, Extension(t): Extension<Tra
 pub async fn create_client(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, body: Bytes) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let input: ClientInput = parse_json(&body, &t)?;
-    ok(StatusCode::CREATED, admin_call!(t, clients::api_create_client(&s.store, &c, &input)))
+    ok(StatusCode::CREATED, service_call!(t, clients::api_create_client(&s.store, &c, &input)))
 }
 
 #[utoipa::path(get, path = "/api/v1/clients/{client_id}", tag = "admin", security(("bearer" = ["idporten:dcr.read"])),
@@ -56,7 +50,7 @@ pub async fn create_client(State(s): State<AppState>, Extension(t): Extension<Tr
     responses((status = 200, body = fullmakt_service::admin::ClientView), (status = 403), (status = 404)))]
 pub async fn get_client(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    ok(StatusCode::OK, admin_call!(t, clients::api_get_client(&s.store, &c, &id)))
+    ok(StatusCode::OK, service_call!(t, clients::api_get_client(&s.store, &c, &id)))
 }
 
 #[utoipa::path(put, path = "/api/v1/clients/{client_id}", tag = "admin", security(("bearer" = ["idporten:dcr.modify"])),
@@ -71,14 +65,14 @@ pub async fn update_client(
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let input: ClientInput = parse_json(&body, &t)?;
-    ok(StatusCode::OK, admin_call!(t, clients::api_update_client(&s.store, &c, &id, &input)))
+    ok(StatusCode::OK, service_call!(t, clients::api_update_client(&s.store, &c, &id, &input)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/clients/{client_id}", tag = "admin", security(("bearer" = ["idporten:dcr.write"])),
     params(("client_id" = String, Path)), responses((status = 204), (status = 403), (status = 404)))]
 pub async fn delete_client(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    admin_call!(t, clients::api_delete_client(&s.store, &c, &id));
+    service_call!(t, clients::api_delete_client(&s.store, &c, &id));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -86,7 +80,7 @@ pub async fn delete_client(State(s): State<AppState>, Extension(t): Extension<Tr
     params(("client_id" = String, Path)), responses((status = 200, body = fullmakt_service::admin::JwksView), (status = 403), (status = 404)))]
 pub async fn get_jwks(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    ok(StatusCode::OK, admin_call!(t, clients::api_get_jwks(&s.store, &c, &id)))
+    ok(StatusCode::OK, service_call!(t, clients::api_get_jwks(&s.store, &c, &id)))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients/{client_id}/jwks", tag = "admin", security(("bearer" = ["idporten:dcr.modify"])),
@@ -101,14 +95,14 @@ pub async fn set_jwks(
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let jwks: serde_json::Value = parse_json(&body, &t)?;
-    ok(StatusCode::CREATED, admin_call!(t, clients::api_set_jwks(&s.store, &c, &id, &jwks)))
+    ok(StatusCode::CREATED, service_call!(t, clients::api_set_jwks(&s.store, &c, &id, &jwks)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/clients/{client_id}/jwks", tag = "admin", security(("bearer" = ["idporten:dcr.modify"])),
     params(("client_id" = String, Path)), responses((status = 204), (status = 403), (status = 404)))]
 pub async fn delete_jwks(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    admin_call!(t, clients::api_delete_jwks(&s.store, &c, &id));
+    service_call!(t, clients::api_delete_jwks(&s.store, &c, &id));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -130,8 +124,8 @@ fn required_scope(q: &ScopeQuery, t: &TraceId) -> Result<String, Problem> {
 pub async fn get_scopes(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Query(q): Query<ScopeQuery>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     match &q.scope {
-        Some(name) => ok(StatusCode::OK, admin_call!(t, scopes::api_get_scope(&s.store, &c, name))),
-        None => ok(StatusCode::OK, admin_call!(t, scopes::api_list_own_scopes(&s.store, &c, q.inactive))),
+        Some(name) => ok(StatusCode::OK, service_call!(t, scopes::api_get_scope(&s.store, &c, name))),
+        None => ok(StatusCode::OK, service_call!(t, scopes::api_list_own_scopes(&s.store, &c, q.inactive))),
     }
 }
 
@@ -140,7 +134,7 @@ pub async fn get_scopes(State(s): State<AppState>, Extension(t): Extension<Trace
 pub async fn create_scope(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, body: Bytes) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let input: ScopeInput = parse_json(&body, &t)?;
-    ok(StatusCode::CREATED, admin_call!(t, scopes::api_create_scope(&s.store, &c, &input)))
+    ok(StatusCode::CREATED, service_call!(t, scopes::api_create_scope(&s.store, &c, &input)))
 }
 
 #[utoipa::path(put, path = "/api/v1/scopes", tag = "admin", security(("bearer" = ["idporten:scopes.write"])),
@@ -156,7 +150,7 @@ pub async fn update_scope(
     let c = caller(&s, &h, &t).await?;
     let name = required_scope(&q, &t)?;
     let input: ScopeInput = parse_json(&body, &t)?;
-    ok(StatusCode::OK, admin_call!(t, scopes::api_update_scope(&s.store, &c, &name, &input)))
+    ok(StatusCode::OK, service_call!(t, scopes::api_update_scope(&s.store, &c, &name, &input)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/scopes", tag = "admin", security(("bearer" = ["idporten:scopes.write"])),
@@ -164,13 +158,13 @@ pub async fn update_scope(
 pub async fn delete_scope(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Query(q): Query<ScopeQuery>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let name = required_scope(&q, &t)?;
-    ok(StatusCode::OK, admin_call!(t, scopes::api_delete_scope(&s.store, &c, &name)))
+    ok(StatusCode::OK, service_call!(t, scopes::api_delete_scope(&s.store, &c, &name)))
 }
 
 #[utoipa::path(get, path = "/api/v1/scopes/all", tag = "admin",
     responses((status = 200, body = Vec<fullmakt_service::admin::ScopeView>, description = "Public catalogue of active PUBLIC scopes; no token needed")))]
 pub async fn public_scopes(State(s): State<AppState>, Extension(t): Extension<TraceId>) -> ApiResult {
-    ok(StatusCode::OK, admin_call!(t, scopes::public_catalogue(&s.store)))
+    ok(StatusCode::OK, service_call!(t, scopes::public_catalogue(&s.store)))
 }
 
 #[utoipa::path(get, path = "/api/v1/scopes/access", tag = "admin", security(("bearer" = ["idporten:scopes.write"])),
@@ -178,7 +172,7 @@ pub async fn public_scopes(State(s): State<AppState>, Extension(t): Extension<Tr
 pub async fn list_scope_access(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Query(q): Query<ScopeQuery>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let name = required_scope(&q, &t)?;
-    ok(StatusCode::OK, admin_call!(t, scopes::api_list_access(&s.store, &c, &name)))
+    ok(StatusCode::OK, service_call!(t, scopes::api_list_access(&s.store, &c, &name)))
 }
 
 #[utoipa::path(put, path = "/api/v1/scopes/access/{consumer_orgno}", tag = "admin", security(("bearer" = ["idporten:scopes.write"])),
@@ -210,5 +204,5 @@ pub async fn revoke_scope_access(
 async fn set_scope_access(s: &AppState, t: &TraceId, h: &HeaderMap, consumer: &str, q: &ScopeQuery, approve: bool) -> ApiResult {
     let c = caller(s, h, t).await?;
     let name = required_scope(q, t)?;
-    ok(StatusCode::OK, admin_call!(t, scopes::api_set_access(&s.store, &c, &name, consumer, approve)))
+    ok(StatusCode::OK, service_call!(t, scopes::api_set_access(&s.store, &c, &name, consumer, approve)))
 }

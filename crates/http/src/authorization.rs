@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use fullmakt_service::pdp::{Api, Outcome};
-use fullmakt_xacml::{parse_request_json, parse_request_xml, result_to_altinn, response_to_xml, DateTime, DecisionResult};
+use fullmakt_xacml::{parse_request_json, parse_request_xml, result_to_altinn, response_to_xml, DateTime};
 use serde_json::{json, Value};
 
 use crate::admin::caller;
@@ -28,18 +28,7 @@ fn now() -> DateTime {
 fn read_json(body: &[u8], api: Api, t: &TraceId) -> Result<Result<fullmakt_xacml::Request, Vec<Outcome>>, Problem> {
     let text = std::str::from_utf8(body).map_err(|_| Problem::bad_request("the body is not UTF-8", t))?;
     serde_json::from_str::<Value>(text).map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}"), t))?;
-    Ok(parse_request_json(text).map_err(|e| {
-        let code = if api == Api::Authorize {
-            fullmakt_xacml::StatusCode::ProcessingError
-        } else {
-            fullmakt_xacml::StatusCode::SyntaxError
-        };
-        vec![Outcome {
-            result: DecisionResult::indeterminate(code, e.to_string()),
-            echo: false,
-            explanation: Default::default(),
-        }]
-    }))
+    Ok(parse_request_json(text).map_err(|e| vec![Outcome::unreadable(api, e.to_string())]))
 }
 
 fn altinn_json(outcomes: &[Outcome], explain: bool) -> Response {
@@ -101,11 +90,7 @@ pub async fn decision(State(s): State<AppState>, Extension(t): Extension<TraceId
     let text = std::str::from_utf8(&body).map_err(|_| Problem::bad_request("the body is not UTF-8", &t))?;
     let outcomes = match parse_request_xml(text) {
         Ok(request) => s.pdp.decide(&request, Api::Decision, now(), false).await,
-        Err(e) => vec![Outcome {
-            result: DecisionResult::indeterminate(fullmakt_xacml::StatusCode::SyntaxError, e.to_string()),
-            echo: false,
-            explanation: Default::default(),
-        }],
+        Err(e) => vec![Outcome::unreadable(Api::Decision, e.to_string())],
     };
     let response = fullmakt_xacml::Response {
         results: outcomes

@@ -1,6 +1,14 @@
 //! fullmakt's HTTP surface: axum routers per area, thin handlers over the service layer,
 //! error mapping to OAuth error bodies and problem+json, trace ids, metrics and OpenAPI.
 
+/// Awaits a service call and maps its error to problem+json, for handlers returning
+/// `Result<Response, Problem>`. Defined before the modules so every handler module sees it.
+macro_rules! service_call {
+    ($trace:expr, $call:expr) => {
+        $call.await.map_err(|e| $crate::problem::Problem::from_admin(e, &$trace))?
+    };
+}
+
 mod access_packages;
 mod access_lists;
 mod admin;
@@ -45,6 +53,11 @@ impl AppState {
     pub fn issuer(&self) -> &str {
         self.tokens.issuer()
     }
+}
+
+/// Altinn's `Paginated` body for a list that fits on one page.
+pub(crate) fn one_page<T: serde::Serialize>(items: T) -> serde_json::Value {
+    serde_json::json!({"links": {"next": null}, "data": items})
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,26 +5,19 @@
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fullmakt_domain::resource::ServiceResource;
 use fullmakt_service::resource_registry::{self as registry, ResourceSearch, Writer};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::admin::caller;
 use crate::problem::Problem;
-use crate::{AppState, TraceId};
+use crate::{one_page, AppState, TraceId};
 
 type ApiResult = Result<Response, Problem>;
-
-macro_rules! call {
-    ($trace:expr, $call:expr) => {
-        $call.await.map_err(|e| Problem::from_admin(e, &$trace))?
-    };
-}
 
 fn parse_resource(body: &[u8], t: &TraceId) -> Result<ServiceResource, Problem> {
     ServiceResource::from_json(body)
@@ -48,13 +41,13 @@ fn yes() -> bool {
 #[utoipa::path(get, path = "/resourceregistry/api/v1/resource/resourcelist", tag = "resourceregistry",
     params(ResourceListQuery), responses((status = 200, description = "Every current resource", body = Vec<Object>)))]
 pub async fn resource_list(State(s): State<AppState>, Extension(t): Extension<TraceId>, Query(q): Query<ResourceListQuery>) -> ApiResult {
-    Ok(Json(call!(t, registry::resource_list(&s.store, q.include_apps, q.include_migrated_apps))).into_response())
+    Ok(Json(service_call!(t, registry::resource_list(&s.store, q.include_apps, q.include_migrated_apps))).into_response())
 }
 
 #[utoipa::path(get, path = "/resourceregistry/api/v1/resource/Search", tag = "resourceregistry",
     params(ResourceSearch), responses((status = 200, body = Vec<Object>), (status = 400)))]
 pub async fn search(State(s): State<AppState>, Extension(t): Extension<TraceId>, Query(q): Query<ResourceSearch>) -> ApiResult {
-    Ok(Json(call!(t, registry::search(&s.store, &q))).into_response())
+    Ok(Json(service_call!(t, registry::search(&s.store, &q))).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -71,7 +64,7 @@ pub async fn get_resource(
     Path(id): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult {
-    Ok(Json(call!(t, registry::get_resource(&s.store, &id, q.version_id))).into_response())
+    Ok(Json(service_call!(t, registry::get_resource(&s.store, &id, q.version_id))).into_response())
 }
 
 #[utoipa::path(post, path = "/resourceregistry/api/v1/resource", tag = "resourceregistry",
@@ -80,7 +73,7 @@ pub async fn get_resource(
 pub async fn create_resource(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, body: Bytes) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let resource = parse_resource(&body, &t)?;
-    let created = call!(t, registry::create_resource(&s.store, Writer::Api(&c), &resource));
+    let created = service_call!(t, registry::create_resource(&s.store, Writer::Api(&c), &resource));
     let location = format!("/resourceregistry/api/v1/resource/{}", created.identifier());
     Ok((StatusCode::CREATED, [(LOCATION, location)]).into_response())
 }
@@ -97,7 +90,7 @@ pub async fn update_resource(
 ) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
     let resource = parse_resource(&body, &t)?;
-    call!(t, registry::update_resource(&s.store, Writer::Api(&c), &id, &resource));
+    service_call!(t, registry::update_resource(&s.store, Writer::Api(&c), &id, &resource));
     Ok(StatusCode::OK.into_response())
 }
 
@@ -106,7 +99,7 @@ pub async fn update_resource(
     responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 pub async fn delete_resource(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let c = caller(&s, &h, &t).await?;
-    call!(t, registry::delete_resource(&s.store, Writer::Api(&c), &id));
+    service_call!(t, registry::delete_resource(&s.store, Writer::Api(&c), &id));
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -136,7 +129,7 @@ pub async fn write_policy(
     let c = caller(&s, &h, &t).await?;
     let form = form.map_err(|e| Problem::bad_request(format!("the body is not multipart form data: {e}"), &t))?;
     let xml = policy_file(form, &t).await?;
-    call!(t, registry::store_policy(&s.store, Writer::Api(&c), &id, &xml));
+    service_call!(t, registry::store_policy(&s.store, Writer::Api(&c), &id, &xml));
     Ok((StatusCode::CREATED, [(LOCATION, format!("{id}/policy"))]).into_response())
 }
 
@@ -157,27 +150,27 @@ pub async fn replace_policy(
 #[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy", tag = "resourceregistry",
     params(("id" = String, Path)), responses((status = 200, content_type = "text/xml", body = String), (status = 404)))]
 pub async fn get_policy(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
-    let xml = call!(t, registry::policy_xml(&s.store, &id));
+    let xml = service_call!(t, registry::policy_xml(&s.store, &id));
     Ok(([(CONTENT_TYPE, "text/xml")], xml).into_response())
 }
 
 #[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy/rules", tag = "resourceregistry",
     params(("id" = String, Path)), responses((status = 200, body = Vec<registry::PolicyRule>), (status = 404)))]
 pub async fn policy_rules(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(call!(t, registry::policy_rules(&s.store, &id))).into_response())
+    Ok(Json(service_call!(t, registry::policy_rules(&s.store, &id))).into_response())
 }
 
 #[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy/subjects", tag = "resourceregistry",
     params(("id" = String, Path)), responses((status = 200, description = "{\"links\":{\"next\":null},\"data\":[{type,value,urn}]}"), (status = 404)))]
 pub async fn policy_subjects(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
-    let subjects = call!(t, registry::policy_subjects(&s.store, &id));
-    Ok(Json(json!({"links": {"next": null}, "data": subjects})).into_response())
+    let subjects = service_call!(t, registry::policy_subjects(&s.store, &id));
+    Ok(Json(one_page(subjects)).into_response())
 }
 
 #[utoipa::path(get, path = "/resourceregistry/api/v1/resource/{id}/policy/rights", tag = "resourceregistry",
     params(("id" = String, Path)), responses((status = 200, body = Vec<registry::PolicyRight>), (status = 404)))]
 pub async fn policy_rights(State(s): State<AppState>, Extension(t): Extension<TraceId>, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(call!(t, registry::policy_rights(&s.store, &id))).into_response())
+    Ok(Json(service_call!(t, registry::policy_rights(&s.store, &id))).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -188,19 +181,6 @@ pub struct RightsV2Query {
     include_app_rights: bool,
 }
 
-/// The first of `nb`, `nn`, `en` the Accept-Language header names; `nb` otherwise.
-fn language(h: &HeaderMap) -> &'static str {
-    let header = h.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-    for tag in header.split(',').map(|t| t.split(';').next().unwrap_or_default().trim()) {
-        match tag.split('-').next().unwrap_or_default() {
-            "nb" | "no" => return "nb",
-            "nn" => return "nn",
-            "en" => return "en",
-            _ => {}
-        }
-    }
-    "nb"
-}
 
 #[utoipa::path(get, path = "/resourceregistry/api/v2/resource/{id}/policy/rights", tag = "resourceregistry",
     params(("id" = String, Path), RightsV2Query), responses((status = 200, body = Vec<registry::RightV2>), (status = 404)))]
@@ -211,9 +191,9 @@ pub async fn policy_rights_v2(
     Path(id): Path<String>,
     Query(q): Query<RightsV2Query>,
 ) -> ApiResult {
-    let rights = call!(
+    let rights = service_call!(
         t,
-        registry::policy_rights_v2(&s.store, &id, language(&h), q.include_service_owner_rights, q.include_app_rights)
+        registry::policy_rights_v2(&s.store, &id, crate::access_packages::language(&h).code(), q.include_service_owner_rights, q.include_app_rights)
     );
     Ok(Json(rights).into_response())
 }
@@ -223,6 +203,6 @@ pub async fn policy_rights_v2(
     responses((status = 200, description = "{links, data:[{subject, resources}]}"), (status = 400)))]
 pub async fn by_subjects(State(s): State<AppState>, Extension(t): Extension<TraceId>, body: Bytes) -> ApiResult {
     let subjects: Vec<String> = crate::problem::parse_json(&body, &t)?;
-    let found = call!(t, registry::resources_by_subjects(&s.store, &subjects));
-    Ok(Json(json!({"links": {"next": null}, "data": found})).into_response())
+    let found = service_call!(t, registry::resources_by_subjects(&s.store, &subjects));
+    Ok(Json(one_page(found)).into_response())
 }

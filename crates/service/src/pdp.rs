@@ -94,6 +94,12 @@ fn argument(message: impl Into<String>) -> Failure {
 }
 
 impl Outcome {
+    /// The answer to a request body that is JSON or XML but not a XACML request the PDP can
+    /// read (an unknown data type, a missing category id, …).
+    pub fn unreadable(api: Api, message: impl Into<String>) -> Outcome {
+        Outcome::failed(api, argument(message))
+    }
+
     fn failed(api: Api, failure: Failure) -> Outcome {
         let code = if api == Api::Authorize && failure.argument { StatusCode::ProcessingError } else { StatusCode::SyntaxError };
         Outcome {

@@ -142,27 +142,23 @@ impl WriteTx {
 
     /// Logs a change to the assignment `assignment_id` (from party, recipient).
     pub(crate) async fn record_assignment_change(&mut self, assignment_id: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO index_changes (sequence, kind, party_id, other) \
-             SELECT $1, 'assignment', from_party_id, to_uuid FROM assignments WHERE id = $2 \
-             ON CONFLICT (sequence, kind, party_id, other) DO NOTHING",
-        )
-        .bind(self.sequence)
-        .bind(assignment_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        self.record_change_of_row(CHANGE_ASSIGNMENT, "from_party_id, to_uuid FROM assignments", assignment_id).await
     }
 
     /// Logs a change to the client delegation `delegation_id` (client, agent).
     pub(crate) async fn record_delegation_change(&mut self, delegation_id: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO index_changes (sequence, kind, party_id, other) \
-             SELECT $1, 'client', client_party_id, agent_uuid FROM client_delegations WHERE id = $2 \
-             ON CONFLICT (sequence, kind, party_id, other) DO NOTHING",
-        )
+        self.record_change_of_row(CHANGE_CLIENT, "client_party_id, agent_uuid FROM client_delegations", delegation_id).await
+    }
+
+    /// Logs `kind` for the (party, other) key that `columns_from_table` selects from the row `id`.
+    async fn record_change_of_row(&mut self, kind: &str, columns_from_table: &str, id: &str) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO index_changes (sequence, kind, party_id, other) SELECT $1, $2, {columns_from_table} WHERE id = $3 \
+             ON CONFLICT (sequence, kind, party_id, other) DO NOTHING"
+        ))
         .bind(self.sequence)
-        .bind(delegation_id)
+        .bind(kind)
+        .bind(id)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
