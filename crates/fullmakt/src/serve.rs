@@ -118,6 +118,9 @@ impl Server {
 /// `listener`.
 pub async fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &str) -> Result<Server, String> {
     let catalogue = fullmakt_domain::Catalogue::embedded();
+    fullmakt_service::access_management::ensure_platform_resources(&store)
+        .await
+        .map_err(|e| format!("creating the platform resources: {e}"))?;
     let index = fullmakt_service::decision_index::DecisionIndex::load(store.clone(), catalogue)
         .await
         .map_err(|e| format!("building the decision index: {e}"))?;

@@ -5,6 +5,7 @@
 //! HTTP crate and the CLI are thin shells around these.
 
 pub mod access_lists;
+pub mod access_management;
 pub mod access_packages;
 pub mod admin;
 pub mod cache;

@@ -9,24 +9,8 @@ use fullmakt_service::register::{
     add_organisation, add_person, add_role, find_party, roles_held_by, roles_in_unit, roles_of_subject_for_party, NewOrganisation,
     NewPerson, NewRole, PartyLookup, RegisterError, RoleHolder,
 };
-use fullmakt_store::Store;
-
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut out = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
-    if let Ok(base) = std::env::var("FULLMAKT_TEST_POSTGRES_URL") {
-        use sqlx::Executor;
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but unreachable");
-        let name = format!("fullmakt_service_{}", uuid::Uuid::new_v4().simple());
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        admin.close().await;
-        let (prefix, _) = base.rsplit_once('/').unwrap();
-        out.push((Store::connect(&format!("{prefix}/{name}")).await.unwrap(), None));
-    }
-    out
-}
+mod common;
+use common::stores;
 
 // Valid organisation numbers (MOD11) and person numbers used below.
 const ACME: &str = "310000019";

@@ -1,0 +1,22 @@
+//! What the service tests share: a fresh store per configured database.
+
+use fullmakt_store::Store;
+
+/// A fresh SQLite store, and a fresh PostgreSQL database when FULLMAKT_TEST_POSTGRES_URL is set.
+/// The temporary directory must outlive the SQLite store.
+pub async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut out = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
+    if let Ok(base) = std::env::var("FULLMAKT_TEST_POSTGRES_URL") {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but unreachable");
+        let name = format!("fullmakt_service_{}", uuid::Uuid::new_v4().simple());
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        admin.close().await;
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        out.push((Store::connect(&format!("{prefix}/{name}")).await.unwrap(), None));
+    }
+    out
+}
