@@ -12,6 +12,7 @@ pub mod cache;
 pub mod clock;
 pub mod compiled_policy;
 pub mod decision_index;
+pub mod delegation_check;
 pub mod grants;
 pub mod pdp;
 pub mod pip;

@@ -439,9 +439,7 @@ impl DecisionPoint {
             if wanted.contains(ROLE_CODE) {
                 // Policies spell role codes both ways (DAGL, dagl) under string-equal; the
                 // holder of the role matches either spelling.
-                let mut codes: Vec<String> = role.legacy_code.iter().cloned().collect();
-                codes.extend(self.catalogue.mapped_roles(role.index).filter_map(|r| r.legacy_code.clone().or_else(|| Some(r.code.clone()))));
-                for c in codes {
+                for c in self.catalogue.legacy_role_codes(role.index) {
                     req.add_attribute(SUBJECT_CATEGORY, ROLE_CODE, Value::String(c.to_uppercase().into()));
                     req.add_attribute(SUBJECT_CATEGORY, ROLE_CODE, Value::String(c.to_lowercase().into()));
                 }

@@ -10,7 +10,7 @@ use crate::{bind_rows_limit, values_list, Result, Store, StoreError, WriteTx};
 
 /// A party as stored. `main_unit_org_number` is filled on reads (from the main unit's row) and
 /// ignored on writes.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct PartyRow {
     pub party_id: i64,
     pub party_uuid: String,

@@ -822,6 +822,17 @@ impl Catalogue {
         self.role_map.iter().filter(move |m| m.has_role == role).map(|m| self.role_at(m.get_role))
     }
 
+    /// The Altinn 2 role codes (`urn:altinn:rolecode`) a holder of `role` has: the role's own
+    /// legacy code and those of the roles it maps to (`dagl` → `dagl`, `utinn`, `hadm`, …), in
+    /// lower case. Policies compare them under string-equal in either case.
+    pub fn legacy_role_codes(&self, role: RoleIndex) -> Vec<String> {
+        let role = self.role_at(role);
+        let mut codes: Vec<String> = role.legacy_code.iter().cloned().collect();
+        codes.extend(self.mapped_roles(role.index).map(|r| r.legacy_code.clone().unwrap_or_else(|| r.code.clone())));
+        codes.iter_mut().for_each(|c| *c = c.to_lowercase());
+        codes
+    }
+
     pub fn entity_type(&self, key: &str) -> Option<&EntityType> {
         self.entity_types.iter().find(|t| t.key == key)
     }
