@@ -21,6 +21,7 @@ mod replay;
 mod resources;
 mod scopes;
 mod signing_keys;
+mod system_users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -37,6 +38,7 @@ pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};
 pub use scopes::{ScopeAccessRow, ScopeRow};
 pub use signing_keys::SigningKeyRow;
+pub use system_users::{ChangeRequestRow, ListCursor, RequestRow, SystemUserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -369,3 +369,140 @@ async fn bulk_upserts_insert_update_and_skip_unchanged_rows() {
         assert_eq!(store.max_party_id().await.unwrap(), Some(50_000_000 + n as i64 - 1));
     }
 }
+
+fn system_user(id: &str, owner: i64, external_ref: &str) -> fullmakt_store::SystemUserRow {
+    fullmakt_store::SystemUserRow {
+        id: id.into(),
+        system_id: "991825827_system".into(),
+        integration_title: "t".into(),
+        owner_party_id: owner,
+        owner_org_no: "310000001".into(),
+        external_ref: external_ref.into(),
+        user_type: "standard".into(),
+        access_packages: "[]".into(),
+        is_deleted: 0,
+        created: 1,
+        last_changed: 1,
+        created_by: "user_id:1".into(),
+        changed_by: "user_id:1".into(),
+        stream_position: 0,
+        list_position: 0,
+    }
+}
+
+#[tokio::test]
+async fn system_user_identities_are_unique_while_active_and_the_stream_sees_every_write() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_party(&org(50_000_001, "310000001", None)).await.unwrap();
+        let first = tx.insert_system_user(&system_user("a", 50_000_001, "ref")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(first.stream_position, 1);
+
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(matches!(tx.insert_system_user(&system_user("b", 50_000_001, "ref")).await, Err(StoreError::Conflict)));
+        drop(tx);
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.change_system_user("a", "user_id:2", 2, true).await.unwrap());
+        assert!(!tx.change_system_user("a", "user_id:2", 2, true).await.unwrap(), "already deleted");
+        // A deleted system user frees its identity.
+        tx.insert_system_user(&system_user("b", 50_000_001, "ref")).await.unwrap();
+        tx.commit().await.unwrap();
+
+        assert!(store.active_system_user_by_identity("310000001", "ref", "991825827_system").await.unwrap().is_some_and(|r| r.id == "b"));
+        let stream: Vec<(String, i64, i64)> =
+            store.system_user_stream(0, 10).await.unwrap().into_iter().map(|r| (r.id, r.stream_position, r.is_deleted)).collect();
+        // The first position (the insert of a) was superseded by its deletion.
+        assert_eq!(stream, vec![("a".into(), 2, 1), ("b".into(), 3, 0)]);
+        assert_eq!(store.system_user_stream(2, 10).await.unwrap().len(), 1);
+        assert_eq!(store.system_user_stream_end().await.unwrap(), 3);
+    }
+}
+
+#[tokio::test]
+async fn list_cursors_neither_skip_nor_repeat_when_rows_arrive_between_pages() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_party(&org(50_000_001, "310000001", None)).await.unwrap();
+        tx.commit().await.unwrap();
+        // Two per transaction, so positions tie and the id breaks the tie.
+        let insert_two = |a: String, b: String| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin_write().await.unwrap();
+                tx.insert_system_user(&system_user(&a, 50_000_001, &a)).await.unwrap();
+                tx.insert_system_user(&system_user(&b, 50_000_001, &b)).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        insert_two("m".into(), "c".into()).await;
+        insert_two("x".into(), "a".into()).await;
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        let mut round = 0;
+        loop {
+            let page = store.system_users_of_system("991825827_system", cursor.as_ref(), 3).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            cursor = page.last().map(|r| (r.list_position, r.id.clone()));
+            seen.extend(page.into_iter().map(|r| r.id));
+            round += 1;
+            if round == 1 {
+                // Rows written while the reader is between pages come after everything read.
+                insert_two("b".into(), "z".into()).await;
+            }
+        }
+        assert_eq!(seen, vec!["c", "m", "a", "x", "b", "z"]);
+    }
+}
+
+#[tokio::test]
+async fn requests_are_answered_once_and_found_by_identity_until_deleted() {
+    for (store, _dir) in stores().await {
+        let request = fullmakt_store::RequestRow {
+            id: "r1".into(),
+            kind: "standard".into(),
+            external_ref: "ref".into(),
+            system_id: "991825827_system".into(),
+            party_org_no: "310000001".into(),
+            integration_title: "t".into(),
+            rights: "[]".into(),
+            access_packages: "[]".into(),
+            status: "New".into(),
+            redirect_url: None,
+            escalated: 0,
+            is_deleted: 0,
+            created: 1,
+            last_changed: 1,
+            changed_by: None,
+            list_position: 0,
+        };
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_request(&request).await.unwrap();
+        tx.insert_request(&fullmakt_store::RequestRow { id: "r2".into(), kind: "agent".into(), ..request.clone() }).await.unwrap();
+        tx.commit().await.unwrap();
+        let found = |kind: &'static str| {
+            let store = store.clone();
+            async move { store.request_by_identity("310000001", "ref", "991825827_system", kind).await.unwrap().map(|r| r.id) }
+        };
+        assert_eq!(found("standard").await.as_deref(), Some("r1"));
+        assert_eq!(found("agent").await.as_deref(), Some("r2"));
+        assert_eq!(store.pending_requests("310000001", "agent", true).await.unwrap().len(), 0);
+        assert_eq!(store.pending_requests("310000001", "agent", false).await.unwrap().len(), 1);
+
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.escalate_request("r2", "userId:1", 2).await.unwrap());
+        assert!(tx.answer_request("r1", "Accepted", "userId:1", 2).await.unwrap());
+        assert!(!tx.answer_request("r1", "Rejected", "userId:1", 2).await.unwrap(), "only New is answered");
+        tx.commit().await.unwrap();
+        assert_eq!(store.request("r1").await.unwrap().unwrap().status, "Accepted");
+        assert_eq!(store.pending_requests("310000001", "agent", true).await.unwrap().len(), 1);
+
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.delete_requests_by_identity("310000001", "ref", "991825827_system", "standard", 3).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        assert_eq!(found("standard").await, None);
+        assert_eq!(found("agent").await.as_deref(), Some("r2"));
+    }
+}
