@@ -90,6 +90,29 @@ impl RsaPublicJwk {
     }
 }
 
+/// A key another issuer publishes in its JWKS, read leniently: issuers differ in which optional
+/// members they write. RSA signing keys only; `use` may be absent, `alg` may be absent (then
+/// the key verifies RS256 only, the algorithm every Maskinporten-style issuer uses); anything
+/// else in the set is skipped, not an error, so one odd key does not hide the others.
+pub fn issuer_key_from_json(value: &Value) -> Option<(String, crate::VerificationKey)> {
+    let obj = value.as_object()?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str);
+    if text("kty") != Some("RSA") || obj.get("use").is_some_and(|u| u.as_str() != Some("sig")) {
+        return None;
+    }
+    let kid = text("kid").filter(|k| !k.is_empty() && k.len() <= 256)?;
+    let alg = match obj.get("alg") {
+        None => Algorithm::RS256,
+        Some(a) => Algorithm::parse(a.as_str()?)?,
+    };
+    let n = b64::decode(text("n")?)?;
+    let e = b64::decode(text("e")?)?;
+    if !(2048..=8192).contains(&significant_bits(&n)) || e.is_empty() || e.len() > 8 {
+        return None;
+    }
+    Some((kid.to_owned(), crate::VerificationKey { alg, n, e }))
+}
+
 fn significant_bits(be: &[u8]) -> usize {
     match be.iter().position(|b| *b != 0) {
         None => 0,
@@ -140,5 +163,32 @@ mod tests {
             assert_eq!(RsaPublicJwk::from_client_json(&jwk), Err(expected));
         }
         assert_eq!(RsaPublicJwk::from_client_json(&json!("x")), Err(JwkError::NotAnObject));
+    }
+
+    #[test]
+    fn reads_issuer_keys_leniently_and_skips_what_it_cannot_use() {
+        let jwk = valid();
+        let (kid, key) = issuer_key_from_json(&jwk).unwrap();
+        assert_eq!((kid.as_str(), key.alg), ("client-key.1", Algorithm::RS256));
+        let mut no_alg_no_use = jwk.clone();
+        no_alg_no_use.as_object_mut().unwrap().remove("alg");
+        no_alg_no_use.as_object_mut().unwrap().remove("use");
+        no_alg_no_use["kid"] = json!("any kid: with spaces");
+        assert_eq!(issuer_key_from_json(&no_alg_no_use).unwrap().1.alg, Algorithm::RS256);
+        let mut rs512 = jwk.clone();
+        rs512["alg"] = json!("RS512");
+        assert_eq!(issuer_key_from_json(&rs512).unwrap().1.alg, Algorithm::RS512);
+        for mutate in [
+            (|j: &mut Value| j["kty"] = json!("EC")) as fn(&mut Value),
+            |j| j["use"] = json!("enc"),
+            |j| j["alg"] = json!("HS256"),
+            |j| j["kid"] = json!(""),
+            |j| j["n"] = json!(b64::encode([0xffu8; 128])),
+            |j| j["e"] = json!(""),
+        ] {
+            let mut bad = jwk.clone();
+            mutate(&mut bad);
+            assert!(issuer_key_from_json(&bad).is_none(), "{bad}");
+        }
     }
 }

@@ -105,6 +105,11 @@ impl<'a> CompactJws<'a> {
         serde_json::from_slice(&self.payload).map_err(|_| JwsError::Payload)
     }
 
+    /// The payload bytes exactly as signed (for copying claims in their original order).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
     /// Checks the signature with an RSA public key given as big-endian modulus and exponent.
     pub fn verify_rsa(&self, alg: Algorithm, n: &[u8], e: &[u8]) -> bool {
         let key = aws_lc_rs::signature::RsaPublicKeyComponents { n, e };

@@ -12,7 +12,7 @@ pub mod jws;
 pub mod sealing;
 pub mod signing;
 
-pub use jwk::{JwkError, RsaPublicJwk};
+pub use jwk::{issuer_key_from_json, JwkError, RsaPublicJwk};
 pub use jws::{Algorithm, CompactJws, JwsError, JwsHeader, VerificationKey, VerifyError};
 pub use sealing::{KeyEncryptionKey, SealingError};
 pub use signing::{RsaKeySize, SigningKey};
