@@ -1,19 +1,22 @@
 //! fullmakt's use cases over the store, with no HTTP types: issuing tokens, administering
-//! clients and scopes, managing the signing keys, verifying fullmakt's own access tokens for
-//! the APIs, the resource registry and access lists, the register, grants, the policy
-//! information point and the decision point, and reading the access-package catalogue. The
-//! HTTP crate and the CLI are thin shells around these.
+//! clients and scopes, managing the signing keys, Altinn tokens (person tokens and the
+//! Maskinporten exchange), verifying the access tokens the APIs accept, the resource registry
+//! and access lists, the register, grants, the policy information point and the decision
+//! point, and reading the access-package catalogue. The HTTP crate and the CLI are thin shells
+//! around these.
 
 pub mod access_lists;
 pub mod access_management;
 pub mod access_packages;
 pub mod admin;
+pub mod altinn_token;
 pub mod cache;
 pub mod clock;
 pub mod compiled_policy;
 pub mod decision_index;
 pub mod delegation_check;
 pub mod grants;
+pub mod instance;
 pub mod pdp;
 pub mod pip;
 pub mod register;
@@ -22,13 +25,16 @@ pub mod resource_registry;
 pub mod signing_keys;
 pub mod system_users;
 pub mod token;
+pub mod trusted_issuers;
 pub mod verify;
 
 pub use admin::{AdminError, Caller};
 pub use signing_keys::{KeyRing, KeyRingConfig};
 pub use system_users::{NoSystemUsers, SystemUserLookup, SystemUserMatch, SystemUserQuery};
 pub use token::{IssuedToken, TokenService};
-pub use verify::AccessTokenVerifier;
+pub use altinn_token::{AltinnTokenService, PersonToken, PersonTokenError, PersonTokenRequest};
+pub use trusted_issuers::{TrustedIssuer, TrustedIssuers};
+pub use verify::{AccessTokenVerifier, PersonCaller, PORTAL_SCOPE};
 
 pub use fullmakt_store::{Store, StoreError};
 

@@ -16,6 +16,7 @@ mod catalogue;
 mod clients;
 mod grants;
 mod index_changes;
+mod instance;
 mod register;
 mod replay;
 mod resources;
