@@ -20,8 +20,12 @@ pub struct InstanceMode {
     pub public_url: String,
 }
 
-/// What a server records as it starts.
+/// What a server records as it starts; nothing is written when the record already says so.
 pub async fn record_start(store: &Store, mode: &InstanceMode) -> Result<(), StoreError> {
+    let mode = InstanceMode { test_data: mode.test_data, public_url: mode.public_url.trim_end_matches('/').to_owned() };
+    if recorded(store).await?.as_ref() == Some(&mode) {
+        return Ok(());
+    }
     let now = clock::now();
     let mut tx = store.begin_write().await?;
     tx.set_instance_setting(TEST_DATA, if mode.test_data { "true" } else { "false" }, now).await?;
