@@ -1,5 +1,6 @@
 //! `fullmakt admin …`: operator commands on the configured database. They print JSON on
-//! stdout; their names and flags are stable because operators and tests script them.
+//! stdout (except `test-token`, which prints the bare token for `$(…)`); their names and flags
+//! are stable because operators and tests script them.
 
 use std::path::PathBuf;
 
@@ -42,7 +43,27 @@ pub enum AdminCommand {
     /// Grants: access packages and resource rights from a party to a person, organisation or system user.
     #[command(subcommand)]
     Grant(GrantCommand),
+    /// Test tokens, for an instance that runs with test data only (`serve --test-data` or `--demo`).
+    #[command(subcommand)]
+    TestToken(TestTokenCommand),
 }
+
+#[derive(Subcommand, Debug)]
+pub enum TestTokenCommand {
+    /// Print an Altinn person token (30 minutes, scope altinn:portal/enduser) for a person in the
+    /// register, signed for the issuer of the server that last started on this database.
+    Person {
+        /// The person's person number or D-number.
+        #[arg(long)]
+        pid: String,
+        /// urn:altinn:authlevel, 0 to 4.
+        #[arg(long, default_value_t = 3)]
+        auth_level: u8,
+    },
+}
+
+/// `urn:altinn:authenticatemethod` of CLI test tokens: Altinn's value for "the login did not say".
+pub const TEST_TOKEN_AUTHENTICATION_METHOD: &str = "NotDefined";
 
 #[derive(Subcommand, Debug)]
 pub enum GrantCommand {
@@ -284,9 +305,32 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
         AdminCommand::Resource(ResourceCommand::Create { file, policy }) => create_resource(&store, &file, policy.as_deref()).await,
         AdminCommand::Register(command) => run_register(&store, command, synthetic).await,
         AdminCommand::Grant(command) => run_grant(&store, command).await,
+        AdminCommand::TestToken(TestTokenCommand::Person { pid, auth_level }) => person_test_token(&store, ring, &pid, auth_level).await,
     };
     store.close().await;
     result
+}
+
+/// Only for an instance whose server recorded test-data mode at its latest start: a production
+/// instance never gets a token minted from the command line.
+async fn person_test_token(store: &fullmakt_store::Store, ring: fullmakt_service::KeyRing, pid: &str, auth_level: u8) -> Result<(), String> {
+    use fullmakt_service::{instance, issuer_from_public_url, AccessTokenVerifier, AltinnTokenService, PersonTokenRequest};
+    let mode = instance::recorded(store).await.map_err(|e| e.to_string())?.ok_or(
+        "no server has started on this database yet, so it is not known to run with test data; \
+         start `fullmakt serve --test-data` (or --demo) on it first",
+    )?;
+    if !mode.test_data {
+        return Err("this instance does not run with test data (its server last started without --test-data or --demo); \
+                    test tokens are issued only for test-data instances"
+            .into());
+    }
+    let ring = std::sync::Arc::new(ring);
+    let verifier = AccessTokenVerifier::new(store.clone(), issuer_from_public_url(&mode.public_url), ring.clone(), Vec::new());
+    let altinn = AltinnTokenService::new(store.clone(), ring, std::sync::Arc::new(verifier));
+    let request = PersonTokenRequest { pid, auth_level, authentication_method: TEST_TOKEN_AUTHENTICATION_METHOD, session_id: None };
+    let token = altinn.issue_person_token(&request).await.map_err(|e| e.to_string())?;
+    println!("{}", token.token);
+    Ok(())
 }
 
 fn read(path: &std::path::Path) -> Result<String, String> {

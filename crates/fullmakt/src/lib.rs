@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod config;
 pub mod demo;
+pub mod jwks_fetch;
 pub mod serve;
 pub mod xacml_cli;

@@ -6,7 +6,12 @@ use std::time::Duration;
 
 use clap::Args;
 use fullmakt_http::{AppState, Metrics};
-use fullmakt_service::{issuer_from_public_url, AccessTokenVerifier, KeyRing, NoSystemUsers, Store, TokenService};
+use fullmakt_service::instance::{self, InstanceMode};
+use fullmakt_service::verify::altinn_issuer_from_public_url;
+use fullmakt_service::{
+    issuer_from_public_url, AccessTokenVerifier, AltinnTokenService, KeyRing, NoSystemUsers, Store, TokenService, TrustedIssuer,
+    TrustedIssuers,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -30,6 +35,12 @@ pub struct ServeArgs {
     /// production instance.
     #[arg(long, env = "FULLMAKT_TEST_DATA", value_parser = clap::builder::BoolishValueParser::new())]
     pub test_data: bool,
+    /// Another Maskinporten-style issuer whose access tokens the vendor APIs and the token
+    /// exchange accept, as ISSUER=JWKS_URL (the exact `iss` value, then where its keys are
+    /// published), e.g. https://test.maskinporten.no/=https://test.maskinporten.no/jwk.
+    /// Repeatable; in the environment, several separated by spaces.
+    #[arg(long = "trusted-issuer", env = "FULLMAKT_TRUSTED_ISSUERS", value_delimiter = ' ', value_name = "ISSUER=JWKS_URL")]
+    pub trusted_issuers: Vec<String>,
     /// Where --demo writes the demo vendor's private key and settings.
     #[arg(long, env = "FULLMAKT_DEMO_DIR", default_value = "demo")]
     pub demo_dir: std::path::PathBuf,
@@ -50,9 +61,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let report = crate::demo::seed(&store, &public_url, &args.demo_dir).await?;
         println!("{report}");
     }
+    let trusted_issuers = args
+        .trusted_issuers
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| TrustedIssuer::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let listener = TcpListener::bind(&args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let started = std::time::Instant::now();
-    let server = start(store, ring, listener, &public_url).await?;
+    let options = ServeOptions { public_url: public_url.clone(), test_data: args.test_data || args.demo, trusted_issuers };
+    let server = start_with(store, ring, listener, options).await?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "decision index ready");
     tracing::info!(addr = %server.addr, issuer = %issuer_from_public_url(&public_url), "fullmakt is listening");
     shutdown_signal().await;
@@ -114,9 +132,40 @@ impl Server {
     }
 }
 
-/// Wires the services over `store` (building the decision index first) and serves them on
-/// `listener`.
+/// How a server runs, beyond its store and keys.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The public base URL; the issuers are built from it.
+    pub public_url: String,
+    /// Test-data mode (`--test-data`, `--demo`), recorded in the database for the CLI.
+    pub test_data: bool,
+    /// Other issuers whose Maskinporten tokens are accepted.
+    pub trusted_issuers: Vec<TrustedIssuer>,
+}
+
+/// [`start_with`] without test data or trusted issuers.
 pub async fn start(store: Store, ring: KeyRing, listener: TcpListener, public_url: &str) -> Result<Server, String> {
+    start_with(store, ring, listener, ServeOptions { public_url: public_url.to_owned(), ..ServeOptions::default() }).await
+}
+
+/// Records how the instance runs, wires the services over `store` (building the decision index
+/// first) and serves them on `listener`.
+pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, options: ServeOptions) -> Result<Server, String> {
+    let public_url = options.public_url.trim_end_matches('/').to_owned();
+    let issuer = issuer_from_public_url(&public_url);
+    let altinn_issuer = altinn_issuer_from_public_url(&public_url);
+    for trusted in &options.trusted_issuers {
+        if trusted.issuer == issuer || trusted.issuer == altinn_issuer {
+            return Err(format!("--trusted-issuer {}: that is this server's own issuer", trusted.issuer));
+        }
+        if trusted.jwks_url.starts_with("http://") {
+            tracing::warn!(issuer = %trusted.issuer, jwks_url = %trusted.jwks_url, "a trusted issuer's keys are fetched without TLS");
+        }
+        tracing::info!(issuer = %trusted.issuer, jwks_url = %trusted.jwks_url, "trusting another issuer's Maskinporten tokens");
+    }
+    instance::record_start(&store, &InstanceMode { test_data: options.test_data, public_url: public_url.clone() })
+        .await
+        .map_err(|e| format!("recording the instance's mode: {e}"))?;
     let catalogue = fullmakt_domain::Catalogue::embedded();
     fullmakt_service::access_management::ensure_platform_resources(&store)
         .await
@@ -124,14 +173,20 @@ pub async fn start(store: Store, ring: KeyRing, listener: TcpListener, public_ur
     let index = fullmakt_service::decision_index::DecisionIndex::load(store.clone(), catalogue)
         .await
         .map_err(|e| format!("building the decision index: {e}"))?;
-    let public_url = public_url.trim_end_matches('/').to_owned();
-    let issuer = issuer_from_public_url(&public_url);
     let ring = Arc::new(ring);
     let tokens = Arc::new(TokenService::new(store.clone(), issuer.clone(), ring.clone(), Arc::new(NoSystemUsers)));
     let audiences = vec![format!("{public_url}/api/v1"), format!("{public_url}/api/v1/"), issuer.clone()];
-    let verifier = Arc::new(AccessTokenVerifier::new(store.clone(), issuer, ring, audiences));
+    let trusted = if options.trusted_issuers.is_empty() {
+        TrustedIssuers::none()
+    } else {
+        TrustedIssuers::new(options.trusted_issuers, Arc::new(crate::jwks_fetch::HttpJwksFetcher::new()?))
+    };
+    let verifier =
+        Arc::new(AccessTokenVerifier::new(store.clone(), issuer, ring.clone(), audiences).with_trusted_issuers(Arc::new(trusted)));
+    let altinn = Arc::new(AltinnTokenService::new(store.clone(), ring, verifier.clone()));
     let pdp = Arc::new(fullmakt_service::pdp::DecisionPoint::new(store.clone(), catalogue, Arc::new(index)));
-    let state = AppState { store: store.clone(), tokens, verifier, metrics: Arc::new(Metrics::default()), pdp, public_url };
+    let state =
+        AppState { store: store.clone(), tokens, verifier, altinn, metrics: Arc::new(Metrics::default()), pdp, public_url };
     let app = fullmakt_http::router(state);
     let addr = listener.local_addr().expect("a bound listener has an address");
     let (tx, rx) = oneshot::channel::<()>();

@@ -3,7 +3,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -15,14 +14,9 @@ use crate::{AppState, TraceId};
 
 type ApiResult = Result<Response, Problem>;
 
-/// The organisation behind a verified bearer token of fullmakt's own (also used by other areas).
+/// The organisation behind a verified vendor token (also used by other areas; see `callers`).
 pub(crate) async fn caller(state: &AppState, headers: &HeaderMap, trace: &TraceId) -> Result<Caller, Problem> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .ok_or_else(|| Problem::from_admin(fullmakt_service::AdminError::Unauthorized("a bearer token is required".into()), trace))?;
-    state.verifier.verify(bearer.trim()).await.map_err(|e| Problem::from_admin(e, trace))
+    crate::callers::vendor_caller(state, headers, trace).await
 }
 
 fn ok<T: serde::Serialize>(status: StatusCode, body: T) -> ApiResult {

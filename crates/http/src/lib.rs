@@ -12,7 +12,9 @@ macro_rules! service_call {
 mod access_packages;
 mod access_lists;
 mod admin;
+mod authentication;
 mod authorization;
+pub mod callers;
 mod middleware;
 mod metrics;
 mod openapi;
@@ -26,11 +28,13 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use fullmakt_service::{AccessTokenVerifier, Store, TokenService};
+use fullmakt_service::{AccessTokenVerifier, AltinnTokenService, Store, TokenService};
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use metrics::Metrics;
+pub use callers::{person_caller, vendor_caller, ALTINN_TOKEN_COOKIE};
 pub use middleware::TraceId;
+pub use problem::Problem;
 pub use register::PARTY_LOOKUP_SCOPE;
 
 /// Largest request body accepted anywhere (a grant is ~1–2 KB, a full JWKS ~5 KB).
@@ -43,6 +47,8 @@ pub struct AppState {
     pub store: Store,
     pub tokens: Arc<TokenService>,
     pub verifier: Arc<AccessTokenVerifier>,
+    /// fullmakt as Altinn's token issuer: person tokens and the Maskinporten exchange.
+    pub altinn: Arc<AltinnTokenService>,
     pub metrics: Arc<Metrics>,
     pub pdp: Arc<fullmakt_service::pdp::DecisionPoint>,
     /// The public base URL without trailing slash.
@@ -138,6 +144,10 @@ pub fn router(state: AppState) -> Router {
         .route("/token", post(token::token))
         .route("/jwk", get(token::jwks))
         .route("/.well-known/oauth-authorization-server", get(token::metadata))
+        .route("/authentication/api/v1/openid/.well-known/openid-configuration", get(authentication::openid_configuration))
+        .route("/authentication/api/v1/openid/.well-known/openid-configuration/jwks", get(authentication::jwks))
+        .route("/authentication/api/v1/exchange/{tokenProvider}", get(authentication::exchange))
+        .route("/authentication/api/v1/refresh", get(authentication::refresh))
         .nest("/api/v1", api)
         .nest("/resourceregistry/api/v1", resource_registry)
         .nest("/resourceregistry/api/v2", resource_registry_v2)

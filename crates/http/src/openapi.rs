@@ -7,9 +7,11 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "fullmakt", description = "Maskinporten-compatible token service, Digdir-style client and scope administration, the register lookup API and the access-package metadata API"),
+    info(title = "fullmakt", description = "Maskinporten-compatible token service, Digdir-style client and scope administration, the Altinn token issuer and exchange, the register lookup API and the access-package metadata API"),
     paths(
         crate::token::token, crate::token::jwks, crate::token::metadata,
+        crate::authentication::openid_configuration, crate::authentication::jwks, crate::authentication::exchange,
+        crate::authentication::refresh,
         crate::admin::list_clients, crate::admin::create_client, crate::admin::get_client, crate::admin::update_client,
         crate::admin::delete_client, crate::admin::get_jwks, crate::admin::set_jwks, crate::admin::delete_jwks,
         crate::admin::get_scopes, crate::admin::create_scope, crate::admin::update_scope, crate::admin::delete_scope,
@@ -44,6 +46,12 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "AltinnStudioRuntime",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(utoipa::openapi::security::ApiKeyValue::new(
+                "AltinnStudioRuntime",
+            ))),
         );
     }
 }

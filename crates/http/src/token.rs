@@ -73,6 +73,11 @@ pub async fn token(
 #[utoipa::path(get, path = "/jwk", tag = "token",
     responses((status = 200, description = "JWKS: the next, active and recently retired signing keys")))]
 pub async fn jwks(State(state): State<AppState>, Extension(trace): Extension<TraceId>) -> Response {
+    published_keys(&state, &trace).await
+}
+
+/// The JWKS of fullmakt's signing keys; both of its issuers publish it.
+pub(crate) async fn published_keys(state: &AppState, trace: &TraceId) -> Response {
     let keys = async {
         let sequence = state.store.change_sequence().await.map_err(|e| e.to_string())?;
         state.tokens.key_ring().current(sequence).await.map_err(|e| e.to_string())
@@ -90,7 +95,7 @@ pub async fn jwks(State(state): State<AppState>, Extension(trace): Extension<Tra
                 status: 500,
                 title: "Internal server error",
                 detail: "signing keys unavailable".into(),
-                trace_id: trace.0,
+                trace_id: trace.0.clone(),
                 errors: None,
             }
                 .into_response()

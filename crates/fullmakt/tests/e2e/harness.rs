@@ -13,7 +13,7 @@ use aws_lc_rs::signature::KeyPair as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fullmakt::config::StoreArgs;
-use fullmakt::serve::Server;
+use fullmakt::serve::{Server, ServeOptions};
 use fullmakt_service::admin::{clients, scopes, ClientInput, ScopeInput};
 use fullmakt_store::Store;
 use serde_json::{json, Value};
@@ -92,12 +92,35 @@ impl TestServer {
 
     /// `public_url` fixes the issuer, so a restarted server on another port is the same issuer.
     pub async fn start_with_public_url(db: &TestDb, public_url: Option<&str>) -> Self {
+        let public_url = public_url.map(str::to_owned);
+        Self::start_with(db, move |o| {
+            if let Some(url) = public_url {
+                o.public_url = url;
+            }
+        })
+        .await
+    }
+
+    /// A server in test-data mode (`serve --test-data`).
+    pub async fn start_test_data(db: &TestDb) -> Self {
+        Self::start_with(db, |o| o.test_data = true).await
+    }
+
+    /// `configure` sees the options with the public URL set to the listening address.
+    pub async fn start_with(db: &TestDb, configure: impl FnOnce(&mut ServeOptions)) -> Self {
         let (store, ring) = db.store_args().open().await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let public_url = public_url.map(str::to_owned).unwrap_or_else(|| base.clone());
-        let server = fullmakt::serve::start(store.clone(), ring, listener, &public_url).await.unwrap();
+        let mut options = ServeOptions { public_url: base.clone(), ..ServeOptions::default() };
+        configure(&mut options);
+        let public_url = options.public_url.clone();
+        let server = fullmakt::serve::start_with(store.clone(), ring, listener, options).await.unwrap();
         Self { base, public_url, store, http: reqwest::Client::new(), server: Some(server) }
+    }
+
+    /// fullmakt's Altinn token issuer.
+    pub fn altinn_issuer(&self) -> String {
+        format!("{}/authentication/api/v1/openid/", self.public_url)
     }
 
     pub fn issuer(&self) -> String {
@@ -153,12 +176,18 @@ impl ClientKey {
 
     /// Signs any header and claims, so tests can build every kind of wrong grant.
     pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        self.sign_text(header, &claims.to_string())
+    }
+
+    /// Signs claims given as JSON text, for tests that depend on the members' order
+    /// (`json!` sorts them).
+    pub fn sign_text(&self, header: &Value, claims: &str) -> String {
         let alg = match header["alg"].as_str() {
             Some("RS384") => &aws_lc_rs::signature::RSA_PKCS1_SHA384,
             Some("RS512") => &aws_lc_rs::signature::RSA_PKCS1_SHA512,
             _ => &aws_lc_rs::signature::RSA_PKCS1_SHA256,
         };
-        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+        let input = format!("{}.{}", b64(header.to_string()), b64(claims));
         let mut sig = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair.sign(alg, &SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
         format!("{input}.{}", b64(sig))
@@ -366,6 +395,41 @@ pub async fn request(
 pub fn assert_problem_json(status: u16, body: &Value, headers: &reqwest::header::HeaderMap, expected: u16, detail_contains: &str) {
     assert_eq!(headers["content-type"], "application/problem+json", "{body}");
     assert_problem(&(status, body.clone()), expected, detail_contains);
+}
+
+/// Signs any header and claims with the server's active signing key, so tests can make tokens
+/// the server itself would never issue (expired, other claims). The `kid` is filled in when the
+/// header has none.
+pub async fn sign_as_server(db: &TestDb, header: &Value, claims: &Value) -> String {
+    let (store, ring) = db.store_args().open().await.unwrap();
+    let keys = ring.current(store.change_sequence().await.unwrap()).await.unwrap();
+    store.close().await;
+    let mut header = header.clone();
+    if header.get("kid").is_none() {
+        header["kid"] = json!(keys.active.kid());
+    }
+    keys.active.sign_compact(header.to_string().as_bytes(), claims.to_string().as_bytes()).unwrap()
+}
+
+/// A JWT's payload member names in the order they were written.
+pub fn claim_order(token: &str) -> Vec<String> {
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                keys.push(k);
+            }
+            Ok(keys)
+        }
+    }
+    let segment = token.split('.').nth(1).unwrap();
+    let bytes = URL_SAFE_NO_PAD.decode(segment).unwrap();
+    serde::Deserializer::deserialize_map(&mut serde_json::Deserializer::from_slice(&bytes), Keys).unwrap()
 }
 
 /// Runs `fullmakt admin ARGS --database-url … --key-file …` on `db`, the store flags after the

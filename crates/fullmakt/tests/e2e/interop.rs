@@ -69,3 +69,32 @@ async fn pyjwt_grants_in_pymaskinporten_and_wenche_shape_get_tokens_pyjwt_verifi
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn pyjwt_finds_the_altinn_keys_through_the_openid_configuration_and_verifies_person_and_exchanged_tokens() {
+    let python = tokio::task::spawn_blocking(python).await.unwrap();
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        let person = fullmakt_service::register::NewPerson { person_identifier: "01010012356".into(), name: "Kari".into(), ..Default::default() };
+        fullmakt_service::register::add_person(&server.store, &person, fullmakt_domain::SyntheticNumbers::Refuse).await.unwrap();
+        let (ok, person_token, err) = admin_cli(&db, &["test-token", "person", "--pid", "01010012356"]);
+        assert!(ok, "{err}");
+        let maskinporten_token = api_token(&server, VENDOR_ORG, &["altinn:instances.read"]).await;
+        let (base, python) = (server.base.clone(), python.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(python)
+                .arg(interop_dir().join("interop.py"))
+                .args(["altinn", &base, person_token.trim(), &maskinporten_token])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprintln!("{stdout}");
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(" passed, 0 failed"));
+        server.stop().await;
+    }
+}

@@ -2,6 +2,7 @@
 //! PostgreSQL. See harness.rs for how stores are chosen.
 
 mod admin_api;
+mod altinn_tokens;
 mod decisions;
 mod demo;
 mod harness;

@@ -58,6 +58,10 @@ async fn openapi_lists_every_route() {
         ("/token", "post"),
         ("/jwk", "get"),
         ("/.well-known/oauth-authorization-server", "get"),
+        ("/authentication/api/v1/openid/.well-known/openid-configuration", "get"),
+        ("/authentication/api/v1/openid/.well-known/openid-configuration/jwks", "get"),
+        ("/authentication/api/v1/exchange/{tokenProvider}", "get"),
+        ("/authentication/api/v1/refresh", "get"),
         ("/api/v1/clients", "get"),
         ("/api/v1/clients", "post"),
         ("/api/v1/clients/{client_id}", "get"),
@@ -129,7 +133,7 @@ async fn openapi_lists_every_route() {
         // And the route really exists: anything but the fallback's 404/405 problem.
         let res = server
             .http
-            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x").replace("{partyId}", "x").replace("{partyUuid}", "x").replace("{id}", "x").replace("{urnValue}", "x")))
+            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x").replace("{partyId}", "x").replace("{partyUuid}", "x").replace("{id}", "x").replace("{urnValue}", "x").replace("{tokenProvider}", "x")))
             .send()
             .await
             .unwrap();

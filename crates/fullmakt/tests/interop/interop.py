@@ -5,6 +5,10 @@
                                    sends grants shaped exactly like pymaskinporten 2.1.0 and
                                    wenche 1.9.0 (maskinporten.md §8) and verifies the access
                                    tokens against BASE/jwk with PyJWT
+    interop.py altinn BASE PERSON_TOKEN MASKINPORTEN_TOKEN
+                                   finds the Altinn issuer's keys through its OpenID
+                                   configuration, verifies the person token, exchanges the
+                                   Maskinporten token as wenche does and verifies the result
 
 Prints one line per check and 'interop: N passed, 0 failed'; exits 1 at the first failure.
 """
@@ -115,11 +119,45 @@ def run(base, client_id, directory, scope, customer_org):
     print(f"interop: {passed} passed, 0 failed")
 
 
+def altinn(base, person_token, maskinporten_token):
+    config_url = f"{base}/authentication/api/v1/openid/.well-known/openid-configuration"
+    with urllib.request.urlopen(config_url, timeout=15) as res:
+        config = json.loads(res.read().decode())
+    issuer = config["issuer"]
+    check("the OpenID configuration names the Altinn issuer", issuer == f"{base}/authentication/api/v1/openid/", config)
+    jwks = jwt.PyJWKClient(config["jwks_uri"])
+
+    def verify(token):
+        key = jwks.get_signing_key_from_jwt(token)
+        return jwt.decode(token, key.key, algorithms=config["id_token_signing_alg_values_supported"], issuer=issuer,
+                          options={"verify_aud": False, "require": ["exp", "iat", "iss"]})
+
+    person = verify(person_token)
+    check("PyJWT verifies the person token", person["scope"] == "altinn:portal/enduser", person)
+    check("the person token carries user, party and level",
+          person["urn:altinn:userid"] == str(person["urn:altinn:partyid"]) and person["urn:altinn:authlevel"] in range(5), person)
+    check("the person token lives 30 minutes", person["exp"] - person["iat"] == 1800, person)
+
+    # wenche 1.9.0: GET exchange/maskinporten with the bearer token, body stripped of quotes.
+    req = urllib.request.Request(f"{base}/authentication/api/v1/exchange/maskinporten",
+                                 headers={"Authorization": f"Bearer {maskinporten_token}"})
+    with urllib.request.urlopen(req, timeout=15) as res:
+        exchanged = res.read().decode().strip().strip('"')
+    claims = verify(exchanged)
+    check("PyJWT verifies the exchanged token", claims["urn:altinn:authenticatemethod"] == "maskinporten", claims)
+    check("the exchanged token names the consumer's organisation",
+          claims["consumer"]["ID"] == "0192:" + claims["urn:altinn:orgNumber"] and claims["urn:altinn:authlevel"] == 3, claims)
+    check("wenche's cache check reads a numeric exp", isinstance(jwt.decode(exchanged, options={"verify_signature": False})["exp"], int))
+    print(f"interop: {passed} passed, 0 failed")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["keygen"]:
         keygen(sys.argv[2])
     elif sys.argv[1:2] == ["run"]:
         run(*sys.argv[2:7])
+    elif sys.argv[1:2] == ["altinn"]:
+        altinn(*sys.argv[2:5])
     else:
         print(__doc__)
         sys.exit(2)
