@@ -23,6 +23,7 @@ mod resources;
 mod scopes;
 mod signing_keys;
 mod system_users;
+mod systems;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -40,6 +41,7 @@ pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};
 pub use scopes::{ScopeAccessRow, ScopeRow};
 pub use signing_keys::SigningKeyRow;
 pub use system_users::{ChangeRequestRow, ListCursor, RequestRow, SystemUserRow};
+pub use systems::{SystemChangeLogRow, SystemClientRow, SystemRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
