@@ -46,6 +46,30 @@ pub enum AdminCommand {
     /// Test tokens, for an instance that runs with test data only (`serve --test-data` or `--demo`).
     #[command(subcommand)]
     TestToken(TestTokenCommand),
+    /// The system register: vendors' systems, as the Authentication API writes them.
+    #[command(subcommand)]
+    System(SystemCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SystemCommand {
+    /// Register a system from a RegisterSystemRequest JSON file (every API rule applies; the
+    /// operator may write for any vendor); prints the stored system.
+    Create {
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Show a system, deleted or not.
+    Show {
+        /// The system id, `<vendor orgno>_<name>`.
+        #[arg(long)]
+        id: String,
+    },
+    /// Delete a system: it is hidden from lists and its client ids are freed; its id stays taken.
+    Delete {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -306,6 +330,7 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
         AdminCommand::Register(command) => run_register(&store, command, synthetic).await,
         AdminCommand::Grant(command) => run_grant(&store, command).await,
         AdminCommand::TestToken(TestTokenCommand::Person { pid, auth_level }) => person_test_token(&store, ring, &pid, auth_level).await,
+        AdminCommand::System(command) => run_system(&store, command).await,
     };
     store.close().await;
     result
@@ -421,4 +446,24 @@ async fn run_grant(store: &fullmakt_store::Store, command: GrantCommand) -> Resu
         }
     };
     print(outcome.map_err(|e| e.to_string())?)
+}
+
+async fn run_system(store: &fullmakt_store::Store, command: SystemCommand) -> Result<(), String> {
+    use fullmakt_service::system_register::{self as systems, Actor};
+    let e = |e: fullmakt_service::AuthError| e.to_string();
+    let id = match command {
+        SystemCommand::Create { file } => {
+            let request = fullmakt_domain::system_register::RegisterSystemRequest::from_json(read(&file)?.as_bytes())
+                .map_err(|e| format!("{} is not a valid RegisterSystemRequest: {e}", file.display()))?;
+            systems::create_system(store, Actor::Operator, &request).await.map_err(e)?;
+            request.id
+        }
+        SystemCommand::Show { id } => id,
+        SystemCommand::Delete { id } => {
+            systems::delete_system(store, Actor::Operator, &id).await.map_err(e)?;
+            id
+        }
+    };
+    let system = systems::find_system(store, &id).await.map_err(e)?.ok_or_else(|| format!("no system with id {id}"))?;
+    print(system.response())
 }

@@ -9,9 +9,18 @@ macro_rules! service_call {
     };
 }
 
+/// Awaits an Altinn Authentication service call and maps its `AuthError` (Altinn problem,
+/// validation problem, text or fullmakt problem), for handlers returning `AuthResult`.
+macro_rules! auth_call {
+    ($trace:expr, $call:expr) => {
+        $call.await.map_err(|e| $crate::altinn_problem::Failure::auth(e, &$trace))?
+    };
+}
+
 mod access_packages;
 mod access_lists;
 mod admin;
+mod altinn_problem;
 mod authentication;
 mod authorization;
 pub mod callers;
@@ -21,6 +30,7 @@ mod openapi;
 mod problem;
 mod register;
 mod resource_registry;
+mod system_register;
 mod token;
 
 use std::sync::Arc;
@@ -140,6 +150,16 @@ pub fn router(state: AppState) -> Router {
         .route("/package/{id}/resources", get(access_packages::package_resources))
         .route("/search", get(access_packages::search));
 
+    let system_register_routes = Router::new()
+        .route("/systemregister/vendor", get(system_register::vendor_systems).post(system_register::create_system))
+        .route(
+            "/systemregister/vendor/{system_id}",
+            get(system_register::vendor_system).put(system_register::replace_system).delete(system_register::delete_system),
+        )
+        .route("/systemregister/vendor/{system_id}/rights", axum::routing::put(system_register::replace_rights))
+        .route("/systemregister/vendor/{system_id}/accesspackages", axum::routing::put(system_register::replace_access_packages))
+        .route("/systemregister/vendor/{system_id}/changelog", get(system_register::change_log));
+
     Router::new()
         .route("/token", post(token::token))
         .route("/jwk", get(token::jwks))
@@ -155,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/authorization/api/v1/authorize/explain", post(authorization::explain))
         .route("/authorization/api/v1/decision", post(authorization::decision))
         .nest("/register/api/v1", register)
+        .nest("/authentication/api/v1", system_register_routes)
         .nest("/accessmanagement/api/v1/meta/info/accesspackages", access_packages)
         .route("/health", get(health))
         .route("/metrics", get(metrics::render))

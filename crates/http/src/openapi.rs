@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "fullmakt", description = "Maskinporten-compatible token service, Digdir-style client and scope administration, the Altinn token issuer and exchange, the register lookup API and the access-package metadata API"),
+    info(title = "fullmakt", description = "Maskinporten-compatible token service, Digdir-style client and scope administration, the Altinn token issuer and exchange, the register lookup API, the access-package metadata API and Altinn Authentication's system register"),
     paths(
         crate::token::token, crate::token::jwks, crate::token::metadata,
         crate::authentication::openid_configuration, crate::authentication::jwks, crate::authentication::exchange,
@@ -32,6 +32,9 @@ use utoipa::{Modify, OpenApi};
         crate::access_packages::group, crate::access_packages::group_areas, crate::access_packages::area,
         crate::access_packages::area_packages, crate::access_packages::package, crate::access_packages::package_by_urn,
         crate::access_packages::package_resources, crate::access_packages::search,
+        crate::system_register::vendor_systems, crate::system_register::create_system, crate::system_register::vendor_system,
+        crate::system_register::replace_system, crate::system_register::replace_rights,
+        crate::system_register::replace_access_packages, crate::system_register::delete_system, crate::system_register::change_log,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)

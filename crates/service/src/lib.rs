@@ -2,14 +2,15 @@
 //! clients and scopes, managing the signing keys, Altinn tokens (person tokens and the
 //! Maskinporten exchange), verifying the access tokens the APIs accept, the resource registry
 //! and access lists, the register, grants, the policy information point and the decision
-//! point, and reading the access-package catalogue. The HTTP crate and the CLI are thin shells
-//! around these.
+//! point, reading the access-package catalogue, and Altinn Authentication's system register.
+//! The HTTP crate and the CLI are thin shells around these.
 
 pub mod access_lists;
 pub mod access_management;
 pub mod access_packages;
 pub mod admin;
 pub mod altinn_token;
+pub mod auth_error;
 pub mod cache;
 pub mod clock;
 pub mod compiled_policy;
@@ -23,12 +24,14 @@ pub mod register;
 pub mod replay;
 pub mod resource_registry;
 pub mod signing_keys;
+pub mod system_register;
 pub mod system_users;
 pub mod token;
 pub mod trusted_issuers;
 pub mod verify;
 
 pub use admin::{AdminError, Caller};
+pub use auth_error::AuthError;
 pub use signing_keys::{KeyRing, KeyRingConfig};
 pub use system_users::{NoSystemUsers, SystemUserLookup, SystemUserMatch, SystemUserQuery};
 pub use token::{IssuedToken, TokenService};

@@ -11,6 +11,7 @@ mod key_rotation;
 mod operations;
 mod register;
 mod resource_registry;
+mod system_register;
 mod token_claims;
 mod token_grant;
 mod two_nodes;

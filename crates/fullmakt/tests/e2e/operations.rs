@@ -118,6 +118,14 @@ async fn openapi_lists_every_route() {
         ("/resourceregistry/api/v1/access-lists/{owner}/{identifier}/resource-connections/{resource}", "put"),
         ("/resourceregistry/api/v1/access-lists/{owner}/{identifier}/resource-connections/{resource}", "delete"),
         ("/resourceregistry/api/v1/access-lists/memberships", "get"),
+        ("/authentication/api/v1/systemregister/vendor", "get"),
+        ("/authentication/api/v1/systemregister/vendor", "post"),
+        ("/authentication/api/v1/systemregister/vendor/{systemId}", "get"),
+        ("/authentication/api/v1/systemregister/vendor/{systemId}", "put"),
+        ("/authentication/api/v1/systemregister/vendor/{systemId}", "delete"),
+        ("/authentication/api/v1/systemregister/vendor/{systemId}/rights", "put"),
+        ("/authentication/api/v1/systemregister/vendor/{systemId}/accesspackages", "put"),
+        ("/authentication/api/v1/systemregister/vendor/{systemId}/changelog", "get"),
         ("/authorization/api/v1/authorize", "post"),
         ("/authorization/api/v1/authorize/explain", "post"),
         ("/authorization/api/v1/decision", "post"),
@@ -133,7 +141,7 @@ async fn openapi_lists_every_route() {
         // And the route really exists: anything but the fallback's 404/405 problem.
         let res = server
             .http
-            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x").replace("{partyId}", "x").replace("{partyUuid}", "x").replace("{id}", "x").replace("{urnValue}", "x").replace("{tokenProvider}", "x")))
+            .request(method.to_uppercase().parse().unwrap(), format!("{}{}", server.base, path.replace("{client_id}", "x").replace("{consumer_orgno}", "x").replace("{partyId}", "x").replace("{partyUuid}", "x").replace("{id}", "x").replace("{urnValue}", "x").replace("{tokenProvider}", "x").replace("{systemId}", "x")))
             .send()
             .await
             .unwrap();
