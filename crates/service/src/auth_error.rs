@@ -86,3 +86,37 @@ pub fn collected(errors: Vec<ValidationError>) -> Result<(), AuthError> {
         Err(AuthError::Validation(errors))
     }
 }
+
+/// The problem a failed delegation check answers with (authentication-api.md §4.1: only the
+/// first reason is mapped; anything unmapped is AUTH-00014).
+pub fn delegation_check_problem(reason: crate::delegation_check::Reason) -> AuthCode {
+    use crate::delegation_check::Reason;
+    match reason {
+        Reason::MissingPackageAccess => AuthCode::DelegationRightMissingPackageAccess,
+        Reason::MissingRoleAccess => AuthCode::DelegationRightMissingRoleAccess,
+        Reason::MissingDelegationAccess => AuthCode::DelegationRightMissingDelegationAccess,
+        Reason::ResourceNotDelegable => AuthCode::DelegationRightResourceNotDelegable,
+        Reason::ResourceIsMaskinPortenSchema => AuthCode::DelegationRightResourceIsMaskinPortenSchema,
+        Reason::PackageAccess | Reason::RoleAccess | Reason::DelegationAccess => AuthCode::UnableToDoDelegationCheck,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delegation_check::Reason;
+
+    #[test]
+    fn delegation_reasons_map_to_the_reference_codes() {
+        let code = |r| delegation_check_problem(r).number();
+        assert_eq!(code(Reason::MissingPackageAccess), 68);
+        assert_eq!(code(Reason::MissingRoleAccess), 16);
+        assert_eq!(code(Reason::MissingDelegationAccess), 18);
+        assert_eq!(code(Reason::ResourceNotDelegable), 70);
+        assert_eq!(code(Reason::ResourceIsMaskinPortenSchema), 71);
+        assert_eq!(code(Reason::RoleAccess), 14);
+        assert_eq!(AuthError::from(AuthCode::RequestStatusNotNew).status(), 409);
+        assert_eq!(AuthError::text(404, "x").status(), 404);
+        assert_eq!(AuthError::model_state("return", "System not found").status(), 400);
+    }
+}
