@@ -151,6 +151,10 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(access_packages::search));
 
     let system_register_routes = Router::new()
+        .route("/systemregister", get(system_register::visible_systems))
+        .route("/systemregister/{system_id}", get(system_register::system))
+        .route("/systemregister/{system_id}/rights", get(system_register::system_rights))
+        .route("/systemregister/{system_id}/accesspackages", get(system_register::system_access_packages))
         .route("/systemregister/vendor", get(system_register::vendor_systems).post(system_register::create_system))
         .route(
             "/systemregister/vendor/{system_id}",

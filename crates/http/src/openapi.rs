@@ -35,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         crate::system_register::vendor_systems, crate::system_register::create_system, crate::system_register::vendor_system,
         crate::system_register::replace_system, crate::system_register::replace_rights,
         crate::system_register::replace_access_packages, crate::system_register::delete_system, crate::system_register::change_log,
+        crate::system_register::visible_systems, crate::system_register::system, crate::system_register::system_rights,
+        crate::system_register::system_access_packages,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)

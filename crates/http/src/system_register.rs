@@ -1,16 +1,21 @@
 //! `/authentication/api/v1/systemregister…`: Altinn Authentication's system register
-//! (authentication-api.md §1.1). Vendor routes take fullmakt's own bearer tokens; the portal's
-//! routes (a person's token) are read-only views of the same systems.
+//! (authentication-api.md §1.1). Vendor routes take a vendor's token (`callers::vendor_caller`);
+//! the portal's routes a person's Altinn token with `altinn:portal/enduser` and are read-only
+//! views of the same systems.
+
+use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use fullmakt_domain::system_register::{access_packages_from_json, rights_from_json, RegisterSystemRequest};
 use fullmakt_service::system_register::{self as register, Actor};
+use fullmakt_service::PORTAL_SCOPE;
 
 use crate::admin::caller;
+use crate::callers::person_caller;
 use crate::altinn_problem::AuthResult;
 use crate::problem::Problem;
 use crate::{AppState, TraceId};
@@ -115,4 +120,66 @@ pub async fn delete_system(State(s): State<AppState>, Extension(t): Extension<Tr
 pub async fn change_log(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> AuthResult {
     let c = caller(&s, &h, &t).await?;
     Ok(Json(auth_call!(t, register::change_log(&s.store, &c, &id))).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The portal's routes: a person's Altinn token with `altinn:portal/enduser`.
+
+async fn portal_person(s: &AppState, h: &HeaderMap, t: &TraceId) -> Result<(), Problem> {
+    let person = person_caller(s, h, t).await?;
+    person.require_scope(PORTAL_SCOPE).map_err(|e| Problem::from_admin(e, t))
+}
+
+#[utoipa::path(get, path = "/authentication/api/v1/systemregister", tag = "authentication",
+    security(("bearer" = ["altinn:portal/enduser"])),
+    responses((status = 200, body = Vec<Object>, description = "RegisteredSystemDTO[]: every system neither deleted nor hidden"),
+        (status = 401), (status = 403)))]
+pub async fn visible_systems(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap) -> AuthResult {
+    portal_person(&s, &h, &t).await?;
+    Ok(Json(auth_call!(t, register::visible_systems(&s.store))).into_response())
+}
+
+#[utoipa::path(get, path = "/authentication/api/v1/systemregister/{systemId}", tag = "authentication",
+    security(("bearer" = ["altinn:portal/enduser"])), params(("systemId" = String, Path)),
+    responses((status = 200, body = Object, description = "RegisteredSystemDTO, deleted systems too"), (status = 401), (status = 403),
+        (status = 404)))]
+pub async fn system(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> AuthResult {
+    portal_person(&s, &h, &t).await?;
+    Ok(Json(auth_call!(t, register::system_dto(&s.store, &id))).into_response())
+}
+
+/// `useOldFormatForApp`, its name in any letter case as ASP.NET binds it; `true`/`false` in any case.
+fn old_app_format(query: &HashMap<String, String>, t: &TraceId) -> Result<bool, Problem> {
+    match query.iter().find(|(k, _)| k.eq_ignore_ascii_case("useOldFormatForApp")).map(|(_, v)| v.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "true" => Ok(true),
+        Some(v) if v == "false" => Ok(false),
+        Some(v) => Err(Problem::bad_request(format!("useOldFormatForApp must be true or false, not {v:?}"), t)),
+    }
+}
+
+#[utoipa::path(get, path = "/authentication/api/v1/systemregister/{systemId}/rights", tag = "authentication",
+    security(("bearer" = ["altinn:portal/enduser"])),
+    params(("systemId" = String, Path), ("useOldFormatForApp" = Option<bool>, Query, description = "name apps by urn:altinn:org + urn:altinn:app")),
+    responses((status = 200, body = Vec<Object>, description = "Right[]; [] for an unknown system"), (status = 400), (status = 401),
+        (status = 403)))]
+pub async fn system_rights(
+    State(s): State<AppState>,
+    Extension(t): Extension<TraceId>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> AuthResult {
+    portal_person(&s, &h, &t).await?;
+    let old_format = old_app_format(&query, &t)?;
+    Ok(Json(auth_call!(t, register::system_rights(&s.store, &id, old_format))).into_response())
+}
+
+#[utoipa::path(get, path = "/authentication/api/v1/systemregister/{systemId}/accesspackages", tag = "authentication",
+    security(("bearer" = ["altinn:portal/enduser"])), params(("systemId" = String, Path)),
+    responses((status = 200, body = Vec<Object>, description = "AccessPackage[]; [] for an unknown system"), (status = 401),
+        (status = 403)))]
+pub async fn system_access_packages(State(s): State<AppState>, Extension(t): Extension<TraceId>, h: HeaderMap, Path(id): Path<String>) -> AuthResult {
+    portal_person(&s, &h, &t).await?;
+    Ok(Json(auth_call!(t, register::system_access_packages(&s.store, &id))).into_response())
 }

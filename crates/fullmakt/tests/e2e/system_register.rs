@@ -486,6 +486,15 @@ async fn every_route_refuses_the_wrong_caller_and_lets_the_administrator_in() {
                     "consumer": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{VENDOR_ORG}")}}),
         )
         .await;
+        let person = sign_as_server(
+            &db,
+            &json!({"alg": "RS256", "typ": "JWT"}),
+            &json!({"urn:altinn:userid": "50000000", "urn:altinn:party:uuid": uuid::Uuid::new_v4().to_string(),
+                    "urn:altinn:partyid": 50000000, "urn:altinn:authlevel": 3, "pid": "01010012356",
+                    "scope": format!("altinn:portal/enduser {WRITE}"), "nbf": now() - 10, "exp": now() + 600, "iat": now() - 10,
+                    "iss": server.altinn_issuer()}),
+        )
+        .await;
         let put_body = system("owned").to_string();
         let routes: Vec<(Method, String, Option<String>)> = vec![
             (Method::GET, format!("{BASE}/vendor"), None),
@@ -503,6 +512,9 @@ async fn every_route_refuses_the_wrong_caller_and_lets_the_administrator_in() {
             assert_problem(&call(&server, method.clone(), path, None, body.as_deref()).await, 401, "bearer token is required");
             assert_problem(&call(&server, method.clone(), path, Some("garbage"), body.as_deref()).await, 401, "not a JWT");
             assert_problem(&call(&server, method.clone(), path, Some(&expired), body.as_deref()).await, 401, "expired");
+            // A person's token is no vendor's, whatever scopes it carries.
+            let response = call(&server, method.clone(), path, Some(&person), body.as_deref()).await;
+            assert_problem(&response, 401, "a person's token cannot be used here");
             let response = call(&server, method.clone(), path, Some(&read_scope), body.as_deref()).await;
             assert_problem(&response, 403, WRITE);
             if path != &format!("{BASE}/vendor") {
@@ -613,5 +625,90 @@ async fn the_operator_registers_shows_and_deletes_systems_from_the_cli() {
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["clientId"], json!([]));
         let (ok, _, err) = admin_cli(&db, &["system", "show", "--id", "nope"]);
         assert!(!ok && err.contains("no system with id nope"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn the_portal_reads_systems_rights_and_packages_with_a_persons_token() {
+    const PERSON: &str = "01010012356";
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        seed_resources(&server).await;
+        let input = fullmakt_service::register::NewPerson { person_identifier: PERSON.into(), name: "Kari Nordmann".into(), ..Default::default() };
+        let person = fullmakt_service::register::add_person(&server.store, &input, fullmakt_domain::SyntheticNumbers::Refuse).await.unwrap();
+        let (ok, token, err) = admin_cli(&db, &["test-token", "person", "--pid", PERSON]);
+        assert!(ok, "{err}");
+        let portal = token.trim().to_owned();
+
+        let vendor = api_token(&server, VENDOR_ORG, &[WRITE]).await;
+        let mut visible = system("visible");
+        visible["rights"] = json!([
+            {"resource": [{"id": "urn:altinn:resource", "value": APP}]},
+            {"resource": [{"id": "urn:altinn:resource", "value": RESOURCE}]}
+        ]);
+        assert_eq!(create(&server, &vendor, &visible).await.0, 200);
+        let mut hidden = system("hidden");
+        hidden["isVisible"] = json!(false);
+        assert_eq!(create(&server, &vendor, &hidden).await.0, 200);
+        assert_eq!(create(&server, &vendor, &system("deleted")).await.0, 200);
+        let deleted = system_id("deleted");
+        assert_eq!(call(&server, Method::DELETE, &format!("{BASE}/vendor/{deleted}"), Some(&vendor), None).await.0, 200);
+
+        let (status, list) = call(&server, Method::GET, BASE, Some(&portal), None).await;
+        assert_eq!(status, 200, "{list}");
+        let ids: Vec<&str> = list.as_array().unwrap().iter().map(|d| d["systemId"].as_str().unwrap()).collect();
+        assert_eq!(ids, vec![system_id("visible")], "neither hidden nor deleted systems are offered");
+        assert_eq!(list[0]["systemVendorOrgNumber"], VENDOR_ORG);
+        assert!(list[0].get("clientId").is_none(), "the portal never sees client ids");
+
+        let (status, dto) = call(&server, Method::GET, &format!("{BASE}/{deleted}"), Some(&portal), None).await;
+        assert_eq!((status, dto["systemId"].clone()), (200, json!(deleted)), "a deleted system is readable by id");
+        assert_problem(&call(&server, Method::GET, &format!("{BASE}/{}", system_id("nope")), Some(&portal), None).await, 404, "no system");
+
+        let visible_id = system_id("visible");
+        let (status, rights) = call(&server, Method::GET, &format!("{BASE}/{visible_id}/rights"), Some(&portal), None).await;
+        assert_eq!((status, rights[0].clone()), (200, json!({"resource": [{"id": "urn:altinn:resource", "value": APP}]})));
+        for query in ["useOldFormatForApp=true", "useoldformatforapp=True"] {
+            let (status, rights) = call(&server, Method::GET, &format!("{BASE}/{visible_id}/rights?{query}"), Some(&portal), None).await;
+            assert_eq!(status, 200, "{query}");
+            assert_eq!(
+                rights,
+                json!([
+                    {"resource": [{"id": "urn:altinn:org", "value": "digdir"}, {"id": "urn:altinn:app", "value": "regnskap"}]},
+                    {"resource": [{"id": "urn:altinn:resource", "value": RESOURCE}]}
+                ]),
+                "{query}"
+            );
+        }
+        let bad = call(&server, Method::GET, &format!("{BASE}/{visible_id}/rights?useOldFormatForApp=yes"), Some(&portal), None).await;
+        assert_problem(&bad, 400, "useOldFormatForApp");
+        let (status, packages) = call(&server, Method::GET, &format!("{BASE}/{visible_id}/accesspackages"), Some(&portal), None).await;
+        assert_eq!((status, packages), (200, json!([{"urn": PACKAGE}])));
+        for part in ["rights", "accesspackages"] {
+            let (status, body) = call(&server, Method::GET, &format!("{BASE}/{}/{part}", system_id("nope")), Some(&portal), None).await;
+            assert_eq!((status, body), (200, json!([])), "{part}: an unknown system has none");
+        }
+
+        // The wrong caller: none, an organisation's token, an expired person token, a person
+        // token without the portal scope.
+        let now = now();
+        let claims = |scope: &str, exp: i64| {
+            json!({"urn:altinn:userid": person.party_id.to_string(), "urn:altinn:party:uuid": person.party_uuid,
+                "urn:altinn:partyid": person.party_id, "urn:altinn:authlevel": 3, "pid": PERSON,
+                "scope": scope, "nbf": now - 100, "exp": exp, "iat": now - 100, "iss": server.altinn_issuer()})
+        };
+        let expired = sign_as_server(&db, &json!({"alg": "RS256", "typ": "JWT"}), &claims("altinn:portal/enduser", now - 60)).await;
+        let unscoped = sign_as_server(&db, &json!({"alg": "RS256", "typ": "JWT"}), &claims("altinn:instances.read", now + 600)).await;
+        for path in [BASE.to_owned(), format!("{BASE}/{visible_id}"), format!("{BASE}/{visible_id}/rights"), format!("{BASE}/{visible_id}/accesspackages")] {
+            assert_problem(&call(&server, Method::GET, &path, None, None).await, 401, "a person's Altinn token is required");
+            assert_problem(&call(&server, Method::GET, &path, Some(&vendor), None).await, 401, "an organisation's token cannot be used here");
+            assert_problem(&call(&server, Method::GET, &path, Some(&expired), None).await, 401, "expired");
+            assert_problem(&call(&server, Method::GET, &path, Some(&unscoped), None).await, 403, "altinn:portal/enduser");
+            let cookie = format!("AltinnStudioRuntime={portal}");
+            let (status, _, _) = request(&server, Method::GET, &path, None, None, &[("cookie", &cookie)]).await;
+            assert_eq!(status, 200, "{path}: the portal's cookie works as well");
+        }
+        server.stop().await;
     }
 }
