@@ -103,6 +103,32 @@ impl Store {
         .await?)
     }
 
+    /// The token service's lookup (maskinporten.md §2.3): the active system user of either type
+    /// owned by `owner_org_no` with `external_ref`, whose system is not deleted, belongs to
+    /// `vendor_orgno` and lists `client_id` (letter case ignored, as client ids are keyed).
+    pub async fn system_user_for_client(
+        &self,
+        client_id: &str,
+        vendor_orgno: &str,
+        owner_org_no: &str,
+        external_ref: &str,
+    ) -> Result<Option<SystemUserRow>> {
+        let columns = SYSTEM_USER_COLUMNS.split(", ").map(|c| format!("u.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        Ok(sqlx::query_as(&format!(
+            "SELECT {columns} FROM system_users u \
+             JOIN systems s ON s.system_id = u.system_id AND s.is_deleted = 0 AND s.vendor_orgno = $2 \
+             JOIN system_clients c ON c.system_internal_id = s.internal_id AND c.client_key = $1 \
+             WHERE u.owner_org_no = $3 AND u.external_ref = $4 AND u.is_deleted = 0 \
+             ORDER BY u.list_position, u.id LIMIT 1"
+        ))
+        .bind(client_id.to_lowercase())
+        .bind(vendor_orgno)
+        .bind(owner_org_no)
+        .bind(external_ref)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Active system users of one type owned by a party, oldest first.
     pub async fn active_system_users_of_owner(&self, owner_party_id: i64, user_type: &str) -> Result<Vec<SystemUserRow>> {
         Ok(sqlx::query_as(&format!(
@@ -236,6 +262,21 @@ impl Store {
 }
 
 impl WriteTx {
+    /// [`Store::request_by_identity`] under this transaction's write lock.
+    pub async fn request_by_identity(&mut self, party_org_no: &str, external_ref: &str, system_id: &str, kind: &str) -> Result<Option<RequestRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM system_user_requests \
+             WHERE party_org_no = $1 AND external_ref = $2 AND system_id = $3 AND kind = $4 AND is_deleted = 0 \
+             ORDER BY list_position DESC, id DESC LIMIT 1"
+        ))
+        .bind(party_org_no)
+        .bind(external_ref)
+        .bind(system_id)
+        .bind(kind)
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
     /// Takes the next position in Register's change stream.
     async fn next_stream_position(&mut self) -> Result<i64> {
         Ok(sqlx::query_scalar("UPDATE system_user_stream SET value = value + 1 WHERE id = 1 RETURNING value")
