@@ -9,7 +9,7 @@ use fullmakt_http::{AppState, Metrics};
 use fullmakt_service::instance::{self, InstanceMode};
 use fullmakt_service::verify::altinn_issuer_from_public_url;
 use fullmakt_service::{
-    issuer_from_public_url, AccessTokenVerifier, AltinnTokenService, KeyRing, NoSystemUsers, Store, TokenService, TrustedIssuer,
+    issuer_from_public_url, AccessTokenVerifier, AltinnTokenService, KeyRing, Store, StoreSystemUsers, TokenService, TrustedIssuer,
     TrustedIssuers,
 };
 use tokio::net::TcpListener;
@@ -174,7 +174,7 @@ pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, opti
         .await
         .map_err(|e| format!("building the decision index: {e}"))?;
     let ring = Arc::new(ring);
-    let tokens = Arc::new(TokenService::new(store.clone(), issuer.clone(), ring.clone(), Arc::new(NoSystemUsers)));
+    let tokens = Arc::new(TokenService::new(store.clone(), issuer.clone(), ring.clone(), Arc::new(StoreSystemUsers::new(store.clone()))));
     let audiences = vec![format!("{public_url}/api/v1"), format!("{public_url}/api/v1/"), issuer.clone()];
     let trusted = if options.trusted_issuers.is_empty() {
         TrustedIssuers::none()
@@ -185,8 +185,20 @@ pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, opti
         Arc::new(AccessTokenVerifier::new(store.clone(), issuer, ring.clone(), audiences).with_trusted_issuers(Arc::new(trusted)));
     let altinn = Arc::new(AltinnTokenService::new(store.clone(), ring, verifier.clone()));
     let pdp = Arc::new(fullmakt_service::pdp::DecisionPoint::new(store.clone(), catalogue, Arc::new(index)));
-    let state =
-        AppState { store: store.clone(), tokens, verifier, altinn, metrics: Arc::new(Metrics::default()), pdp, public_url };
+    let gates = Arc::new(fullmakt_service::access_management::AccessManagement::new(pdp.clone()));
+    let requests = Arc::new(fullmakt_service::requests::RequestSettings::new(&public_url, fullmakt_service::requests::DEFAULT_REQUEST_TIMEOUT_DAYS));
+    let state = AppState {
+        store: store.clone(),
+        tokens,
+        verifier,
+        altinn,
+        metrics: Arc::new(Metrics::default()),
+        pdp,
+        catalogue,
+        gates,
+        requests,
+        public_url,
+    };
     let app = fullmakt_http::router(state);
     let addr = listener.local_addr().expect("a bound listener has an address");
     let (tx, rx) = oneshot::channel::<()>();

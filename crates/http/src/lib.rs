@@ -31,6 +31,7 @@ mod problem;
 mod register;
 mod resource_registry;
 mod system_register;
+mod system_users;
 mod token;
 
 use std::sync::Arc;
@@ -61,6 +62,10 @@ pub struct AppState {
     pub altinn: Arc<AltinnTokenService>,
     pub metrics: Arc<Metrics>,
     pub pdp: Arc<fullmakt_service::pdp::DecisionPoint>,
+    pub catalogue: &'static fullmakt_domain::Catalogue,
+    /// Who may manage a party's access (PDP decisions on the platform resources).
+    pub gates: Arc<fullmakt_service::access_management::AccessManagement>,
+    pub requests: Arc<fullmakt_service::requests::RequestSettings>,
     /// The public base URL without trailing slash.
     pub public_url: String,
 }
@@ -162,7 +167,49 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/systemregister/vendor/{system_id}/rights", axum::routing::put(system_register::replace_rights))
         .route("/systemregister/vendor/{system_id}/accesspackages", axum::routing::put(system_register::replace_access_packages))
-        .route("/systemregister/vendor/{system_id}/changelog", get(system_register::change_log));
+        .route("/systemregister/vendor/{system_id}/changelog", get(system_register::change_log))
+        // Requests. Positional parameters share one name per position, as the router requires:
+        // `{key}` is a party id or a request id depending on the route.
+        .route("/systemuser/request/vendor", post(system_users::create_standard_request))
+        .route("/systemuser/request/vendor/agent", post(system_users::create_agent_request))
+        .route("/systemuser/request/vendor/{id}", get(system_users::get_standard_request).delete(system_users::delete_request))
+        .route("/systemuser/request/vendor/agent/{id}", get(system_users::get_agent_request))
+        .route("/systemuser/request/vendor/byexternalref/{system_id}/{org_no}/{external_ref}", get(system_users::standard_request_by_external_ref))
+        .route("/systemuser/request/vendor/agent/byexternalref/{system_id}/{org_no}/{external_ref}", get(system_users::agent_request_by_external_ref))
+        .route("/systemuser/request/vendor/bysystem/{system_id}", get(system_users::standard_requests_by_system))
+        .route("/systemuser/request/vendor/agent/bysystem/{system_id}", get(system_users::agent_requests_by_system))
+        .route("/systemuser/request/{key}", get(system_users::request_by_id))
+        .route("/systemuser/request/{key}/{id}", get(system_users::party_request))
+        .route("/systemuser/request/{key}/{id}/approve", post(system_users::approve_request))
+        .route("/systemuser/request/{key}/{id}/reject", post(system_users::reject_request))
+        .route("/systemuser/request/{key}/{id}/escalate", post(system_users::escalate_request))
+        .route("/systemuser/request/{key}/{id}/pending", get(system_users::pending_requests))
+        .route("/systemuser/request/agent/{key}", get(system_users::agent_request_by_id))
+        .route("/systemuser/request/agent/{key}/{id}", get(system_users::party_agent_request))
+        .route("/systemuser/request/agent/{key}/{id}/approve", post(system_users::approve_agent_request))
+        .route("/systemuser/request/agent/{key}/{id}/reject", post(system_users::reject_agent_request))
+        .route("/systemuser/request/agent/{key}/{id}/escalate", post(system_users::escalate_agent_request))
+        .route("/systemuser/request/agent/{key}/{id}/pending", get(system_users::pending_agent_requests))
+        // Change requests.
+        .route("/systemuser/changerequest/vendor", post(system_users::create_change_request))
+        .route("/systemuser/changerequest/vendor/{id}", get(system_users::get_change_request).delete(system_users::delete_change_request))
+        .route("/systemuser/changerequest/vendor/byexternalref/{system_id}/{org_no}/{external_ref}", get(system_users::change_request_by_external_ref))
+        .route("/systemuser/changerequest/vendor/bysystem/{system_id}", get(system_users::change_requests_by_system))
+        .route("/systemuser/changerequest/{key}", get(system_users::change_request_by_id))
+        .route("/systemuser/changerequest/{key}/{id}", get(system_users::party_change_request))
+        .route("/systemuser/changerequest/{key}/{id}/approve", post(system_users::approve_change_request))
+        .route("/systemuser/changerequest/{key}/{id}/reject", post(system_users::reject_change_request))
+        // System users.
+        .route("/systemuser/byExternalId", get(system_users::by_external_id))
+        .route("/systemuser/vendor/byquery", get(system_users::vendor_by_query))
+        .route("/systemuser/vendor/bysystem/{system_id}", get(system_users::vendor_by_system))
+        .route("/systemuser/internal/systemusers/stream", get(system_users::stream))
+        .route("/systemuser/internal/systemusers/{id}", get(system_users::internal_system_user))
+        .route("/systemuser/agent/{key}", get(system_users::agent_system_users_of_party))
+        .route("/systemuser/{key}", get(system_users::system_users_of_party))
+        .route("/systemuser/{key}/create", post(system_users::create_system_user))
+        .route("/systemuser/{key}/{id}", get(system_users::system_user_of_party).delete(system_users::delete_system_user))
+        .route("/systemuser/{key}/{id}/delegations", get(system_users::delegations_of_system_user));
 
     Router::new()
         .route("/token", post(token::token))

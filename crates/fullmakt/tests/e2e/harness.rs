@@ -445,3 +445,10 @@ pub fn admin_cli(db: &TestDb, args: &[&str]) -> (bool, String, String) {
         .unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// A person token for `pid` from `admin test-token person` (the server must run with test data).
+pub fn person_token(db: &TestDb, pid: &str) -> String {
+    let (ok, out, err) = admin_cli(db, &["test-token", "person", "--pid", pid]);
+    assert!(ok, "test-token person --pid {pid}: {err}");
+    out.trim().to_owned()
+}

@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod altinn_tokens;
+mod approval;
 mod decisions;
 mod demo;
 mod harness;
@@ -10,6 +11,7 @@ mod interop;
 mod key_rotation;
 mod operations;
 mod register;
+mod requests;
 mod resource_registry;
 mod system_register;
 mod token_claims;

@@ -1,0 +1,163 @@
+//! The customer's side over HTTP: a person approves or rejects a vendor's request in the portal;
+//! the system user then gets tokens and Permits, until it is deleted, after which the very next
+//! token request and decision fail. Every portal route refuses the wrong person and party.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+use crate::requests::{assert_auth, post_request, register_system, seed, standard_request, CUSTOMER, PAYROLL, REQUEST_READ, REQUEST_WRITE};
+
+/// The customer's managing director (DAGL): an access manager through the role.
+const MANAGER: &str = "01010012356";
+/// An employee with one package from the customer, and so a relation but no authority.
+const CLERK: &str = "17054026641";
+/// A person with no relation to the customer.
+const STRANGER: &str = "08089410003";
+const BASE: &str = "/authentication/api/v1/systemuser";
+
+async fn people(server: &TestServer) -> (i64, i64) {
+    use fullmakt_domain::SyntheticNumbers;
+    use fullmakt_service::register::{add_person, add_role, NewPerson, NewRole, RoleHolder};
+    for pid in [MANAGER, CLERK, STRANGER] {
+        add_person(&server.store, &NewPerson { person_identifier: pid.into(), name: pid.into(), ..Default::default() }, SyntheticNumbers::Refuse)
+            .await
+            .unwrap();
+    }
+    add_role(&server.store, &NewRole { unit: CUSTOMER.into(), role: "daglig-leder".into(), holder: RoleHolder::Person(MANAGER.into()) }, SyntheticNumbers::Refuse)
+        .await
+        .unwrap();
+    let customer = fullmakt_service::grants::organisation(&server.store, CUSTOMER).await.unwrap();
+    let clerk = server.store.find_party(fullmakt_store::PartyKey::PersonIdentifier(CLERK)).await.unwrap().unwrap();
+    let to = fullmakt_service::grants::Recipient::Party(clerk);
+    fullmakt_service::grants::grant_package(&server.store, fullmakt_domain::Catalogue::embedded(), &customer, &to, "urn:altinn:accesspackage:skatt-naering")
+        .await
+        .unwrap();
+    let other = fullmakt_service::grants::organisation(&server.store, OTHER_ORG).await.unwrap();
+    (customer.party_id, other.party_id)
+}
+
+fn system_user_grant(vendor: &Vendor) -> String {
+    vendor.grant_with(|_, c| {
+        c["authorization_details"] = json!([{"type": "urn:altinn:systemuser",
+            "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{CUSTOMER}")}, "externalRef": "ref-1"}]);
+    })
+}
+
+async fn decision(server: &TestServer, token: &str, system_user: &str) -> Value {
+    let request = json!({"Request": {
+        "AccessSubject": [{"Attribute": [{"AttributeId": "urn:altinn:systemuser:uuid", "Value": system_user}]}],
+        "Action": [{"Attribute": [{"AttributeId": "urn:oasis:names:tc:xacml:1.0:action:action-id", "Value": "read"}]}],
+        "Resource": [{"Attribute": [
+            {"AttributeId": "urn:altinn:resource", "Value": PAYROLL},
+            {"AttributeId": "urn:altinn:organization:identifier-no", "Value": CUSTOMER}]}]
+    }});
+    let (status, body) = call(server, Method::POST, "/authorization/api/v1/authorize", Some(token), Some(&request.to_string())).await;
+    assert_eq!(status, 200, "{body}");
+    body["response"][0]["decision"].clone()
+}
+
+#[tokio::test]
+async fn approve_use_and_delete_a_system_user() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        let vendor = Vendor::setup(&server).await;
+        seed(&server).await;
+        let (customer, other) = people(&server).await;
+        let client = vendor.client_id.clone();
+        let system = register_system(&server, "payroll", |s| s["clientId"] = json!([client])).await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let (_, created) = post_request(&server, &writer, "vendor", &standard_request(&system)).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (manager, clerk, stranger) = (person_token(&db, MANAGER), person_token(&db, CLERK), person_token(&db, STRANGER));
+        let pdp = api_token(&server, OWNER_ORG, &["altinn:authorization/authorize"]).await;
+
+        // Before approval: no system user for the token service.
+        let (status, body) = server.post_grant(&system_user_grant(&vendor)).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_altinn_customer_configuration")), "{body}");
+
+        // The portal opens the request: the manager may approve, the clerk only escalate.
+        let (status, seen) = call(&server, Method::GET, &format!("{BASE}/request/{id}"), Some(&manager), None).await;
+        assert_eq!(status, 200, "{seen}");
+        assert_eq!((seen["partyId"].as_i64(), seen["userMayEscalateButNotApprove"].as_bool()), (Some(customer), Some(false)), "{seen}");
+        let (_, seen) = call(&server, Method::GET, &format!("{BASE}/request/{id}"), Some(&clerk), None).await;
+        assert_eq!(seen["userMayEscalateButNotApprove"], true, "{seen}");
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/request/{id}"), Some(&stranger), None).await, 403, "AUTH-00066");
+        // A vendor token is not a person's.
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/request/{id}"), Some(&writer), None).await.0, 401);
+
+        // Escalation by the clerk shows in the manager's pending list.
+        let (status, escalated) = call(&server, Method::POST, &format!("{BASE}/request/{customer}/{id}/escalate"), Some(&clerk), None).await;
+        assert_eq!((status, escalated), (200, json!(true)));
+        let (status, pending) = call(&server, Method::GET, &format!("{BASE}/request/{customer}/{CUSTOMER}/pending"), Some(&manager), None).await;
+        assert_eq!(status, 200, "{pending}");
+        assert_eq!(pending[0]["id"], id.as_str());
+        assert_eq!(pending[0]["escalated"], true);
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/request/{customer}/{OTHER_ORG}/pending"), Some(&manager), None).await.0, 403);
+
+        // Only the manager, for the request's own party, approves.
+        let approve = |party: i64, token: &str| {
+            let path = format!("{BASE}/request/{party}/{id}/approve");
+            let token = token.to_owned();
+            let server = &server;
+            async move { call(server, Method::POST, &path, Some(&token), None).await }
+        };
+        assert_eq!(approve(customer, &clerk).await.0, 403);
+        assert_eq!(approve(other, &manager).await.0, 403, "no authority in the other organisation");
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/request/x/{id}/approve"), Some(&manager), None).await.0, 400);
+        assert_eq!(approve(customer, &manager).await, (200, json!(true)));
+        assert_auth(&approve(customer, &manager).await, 409, "AUTH-00013");
+        let (_, after) = call(&server, Method::GET, &format!("{BASE}/request/vendor/{id}"), Some(&writer), None).await;
+        assert_eq!(after["status"], "Accepted");
+
+        // The vendor gets a system-user token at once, and the PDP permits.
+        let (status, body) = server.post_grant(&system_user_grant(&vendor)).await;
+        assert_eq!(status, 200, "{body}");
+        let claims = decode_jwt_part(body["access_token"].as_str().unwrap(), 1);
+        assert_eq!(claims["authorization_details"][0]["systemuser_id"], json!([id]));
+        assert_eq!(claims["authorization_details"][0]["system_id"], system.as_str());
+        assert_eq!(decision(&server, &pdp, &id).await, "Permit");
+
+        // The owner's views.
+        let (status, list) = call(&server, Method::GET, &format!("{BASE}/{customer}"), Some(&manager), None).await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list[0]["id"], id.as_str());
+        assert_eq!(list[0]["partyId"], customer.to_string());
+        let (_, one) = call(&server, Method::GET, &format!("{BASE}/{customer}/{id}"), Some(&manager), None).await;
+        assert_eq!(one["accessPackages"], json!([{"urn": "urn:altinn:accesspackage:lonn"}]), "{one}");
+        assert_eq!(one["rights"][0]["resource"][0]["value"], PAYROLL, "{one}");
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/{customer}"), Some(&stranger), None).await.0, 403);
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/{other}/{id}"), Some(&manager), None).await.0, 403, "no authority there");
+
+        // The vendor's and the token service's views.
+        let (status, found) = call(&server, Method::GET, &format!("{BASE}/vendor/byquery?system-id={system}&orgno={CUSTOMER}&external-ref=ref-1"), Some(&writer), None).await;
+        assert_eq!((status, found["id"].as_str()), (200, Some(id.as_str())), "{found}");
+        let other_vendor = api_token(&server, OTHER_ORG, &[REQUEST_WRITE]).await;
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/vendor/byquery?system-id={system}&orgno={CUSTOMER}&external-ref=ref-1"), Some(&other_vendor), None).await.0, 404);
+        let lookup = api_token(&server, OWNER_ORG, &["altinn:maskinporten/systemuser.read"]).await;
+        let by_external = format!("{BASE}/byExternalId?clientId={client}&systemProviderOrgNo={VENDOR_ORG}&systemUserOwnerOrgNo={CUSTOMER}&externalRef=ref-1");
+        let (status, found) = call(&server, Method::GET, &by_external, Some(&lookup), None).await;
+        assert_eq!((status, found["productName"].as_str()), (200, Some(system.as_str())), "{found}");
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/byExternalId?clientId={client}"), Some(&lookup), None).await.0, 400);
+        assert_eq!(call(&server, Method::GET, &by_external, Some(&writer), None).await.0, 403);
+        let register_token = api_token(&server, OWNER_ORG, &["altinn:authentication/systemuser.admin"]).await;
+        let (_, stream) = call(&server, Method::GET, &format!("{BASE}/internal/systemusers/stream"), Some(&register_token), None).await;
+        assert_eq!(stream["data"][0]["id"], id.as_str(), "{stream}");
+
+        // Deleting revokes at once.
+        assert_eq!(call(&server, Method::DELETE, &format!("{BASE}/{customer}/{id}"), Some(&clerk), None).await.0, 403);
+        assert_eq!(call(&server, Method::DELETE, &format!("{BASE}/{customer}/{id}"), Some(&manager), None).await, (202, json!(1)));
+        assert_eq!(call(&server, Method::DELETE, &format!("{BASE}/{customer}/{id}"), Some(&manager), None).await, (404, json!(0)));
+        let (status, body) = server.post_grant(&system_user_grant(&vendor)).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_altinn_customer_configuration")), "{body}");
+        assert_eq!(decision(&server, &pdp, &id).await, "NotApplicable");
+        assert_eq!(call(&server, Method::GET, &by_external, Some(&lookup), None).await.0, 404);
+        let (status, gone) = call(&server, Method::GET, &format!("{BASE}/internal/systemusers/{id}"), Some(&register_token), None).await;
+        assert_eq!(status, 410, "{gone}");
+        // The identity is free: the same request is created anew.
+        assert_eq!(post_request(&server, &writer, "vendor", &standard_request(&system)).await.0, 201);
+        server.stop().await;
+    }
+}
