@@ -336,9 +336,14 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
     result
 }
 
-/// Only for an instance whose server recorded test-data mode at its latest start: a production
-/// instance never gets a token minted from the command line.
 async fn person_test_token(store: &fullmakt_store::Store, ring: fullmakt_service::KeyRing, pid: &str, auth_level: u8) -> Result<(), String> {
+    println!("{}", mint_test_person_token(store, ring, pid, auth_level).await?);
+    Ok(())
+}
+
+/// A person token, only for an instance whose server recorded test-data mode at its latest
+/// start: a production instance never gets a token minted outside a login.
+pub async fn mint_test_person_token(store: &fullmakt_store::Store, ring: fullmakt_service::KeyRing, pid: &str, auth_level: u8) -> Result<String, String> {
     use fullmakt_service::{instance, issuer_from_public_url, AccessTokenVerifier, AltinnTokenService, PersonTokenRequest};
     let mode = instance::recorded(store).await.map_err(|e| e.to_string())?.ok_or(
         "no server has started on this database yet, so it is not known to run with test data; \
@@ -353,9 +358,7 @@ async fn person_test_token(store: &fullmakt_store::Store, ring: fullmakt_service
     let verifier = AccessTokenVerifier::new(store.clone(), issuer_from_public_url(&mode.public_url), ring.clone(), Vec::new());
     let altinn = AltinnTokenService::new(store.clone(), ring, std::sync::Arc::new(verifier));
     let request = PersonTokenRequest { pid, auth_level, authentication_method: TEST_TOKEN_AUTHENTICATION_METHOD, session_id: None };
-    let token = altinn.issue_person_token(&request).await.map_err(|e| e.to_string())?;
-    println!("{}", token.token);
-    Ok(())
+    Ok(altinn.issue_person_token(&request).await.map_err(|e| e.to_string())?.token)
 }
 
 fn read(path: &std::path::Path) -> Result<String, String> {

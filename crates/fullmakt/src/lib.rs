@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod config;
 pub mod demo;
+pub mod journey;
 pub mod jwks_fetch;
 pub mod serve;
 pub mod xacml_cli;

@@ -1,7 +1,7 @@
 //! The `fullmakt` binary: `serve` runs every service on one origin; `admin …` operates on the
 //! configured database directly (so the first administrator can exist) and prints JSON.
 
-use fullmakt::{admin, serve, xacml_cli};
+use fullmakt::{admin, journey, serve, xacml_cli};
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +20,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Evaluate XACML policies offline.
     Xacml(xacml_cli::XacmlArgs),
+    /// Run the whole system-user journey against a running `serve --demo`, printing each step.
+    Demo(journey::JourneyArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +46,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Xacml(args) => xacml_cli::run(args),
+            Command::Demo(args) => journey::run(args).await,
         }
     });
     match result {
