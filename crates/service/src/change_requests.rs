@@ -6,7 +6,7 @@
 //! own systems (read, delete), and approval and rejection check that the request belongs to the
 //! party the person acts for.
 
-use fullmakt_domain::auth_error::{AuthCode, AuthProblem};
+use fullmakt_domain::auth_error::AuthCode;
 use fullmakt_domain::system_register::{AccessPackage, Right};
 use fullmakt_domain::Catalogue;
 use fullmakt_store::{ChangeRequestRow, ListCursor, PartyKey, PartyRow, Store, SystemUserRow};
@@ -17,7 +17,7 @@ use crate::admin::{AdminError, Caller};
 use crate::auth_error::AuthError;
 use crate::clock;
 use crate::pip::RIGHTHOLDER;
-use crate::requests::{resource_of, Approvals, RequestSettings, UserType, REQUEST_READ, REQUEST_WRITE};
+use crate::requests::{internal, one_page, own_system, problem, resource_of, Approvals, RequestSettings, UserType, REQUEST_READ, REQUEST_WRITE};
 use crate::system_register::{find_live_system, RegisteredSystem};
 
 /// The body of `POST systemuser/changerequest/vendor` (lists default to empty).
@@ -63,14 +63,6 @@ impl ChangeRequestView {
     }
 }
 
-fn problem(code: AuthCode) -> AuthError {
-    AuthError::Problem(AuthProblem::new(code))
-}
-
-fn internal(e: impl std::fmt::Display) -> AuthError {
-    AuthError::Admin(AdminError::internal(e))
-}
-
 fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, AuthError> {
     serde_json::from_str(s).map_err(internal)
 }
@@ -93,13 +85,6 @@ fn view(row: ChangeRequestRow, settings: &RequestSettings, now: i64) -> Result<C
         created: row.created,
         timed_out,
     })
-}
-
-async fn own_system(store: &Store, caller: &Caller, system_id: &str) -> Result<RegisteredSystem, AuthError> {
-    match find_live_system(store, system_id).await? {
-        Some(s) if s.vendor_orgno == caller.org.to_string() => Ok(s),
-        _ => Err(problem(AuthCode::SystemIdNotFound)),
-    }
 }
 
 /// `POST systemuser/changerequest/vendor?correlation-id=&system-user-id=` (§3.8). Returns the
@@ -241,13 +226,8 @@ pub async fn vendor_list(
 ) -> Result<(Vec<ChangeRequestView>, Option<ListCursor>), AuthError> {
     caller.require_any(&[REQUEST_READ])?;
     own_system(store, caller, system_id).await?;
-    let mut rows = store.change_requests_of_system(system_id, after.as_ref(), page_size as i64 + 1).await?;
-    let next = if rows.len() > page_size {
-        rows.truncate(page_size);
-        rows.last().map(|r| (r.list_position, r.id.clone()))
-    } else {
-        None
-    };
+    let rows = store.change_requests_of_system(system_id, after.as_ref(), page_size as i64 + 1).await?;
+    let (rows, next) = one_page(rows, page_size, |r| (r.list_position, r.id.clone()));
     let now = clock::now();
     Ok((rows.into_iter().map(|r| view(r, settings, now)).collect::<Result<_, _>>()?, next))
 }

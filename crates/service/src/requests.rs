@@ -132,7 +132,7 @@ pub struct RequestView {
     pub timed_out: bool,
 }
 
-fn internal(e: impl std::fmt::Display) -> AuthError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> AuthError {
     AuthError::Admin(AdminError::internal(e))
 }
 
@@ -156,13 +156,13 @@ fn view(row: RequestRow, settings: &RequestSettings, now: i64) -> Result<Request
     })
 }
 
-fn problem(code: AuthCode) -> AuthError {
+pub(crate) fn problem(code: AuthCode) -> AuthError {
     AuthError::Problem(AuthProblem::new(code))
 }
 
 /// The caller's system, or AUTH-00011 (also for another vendor's system: they are
 /// indistinguishable, as in the reference).
-async fn own_system(store: &Store, caller: &Caller, system_id: &str) -> Result<RegisteredSystem, AuthError> {
+pub(crate) async fn own_system(store: &Store, caller: &Caller, system_id: &str) -> Result<RegisteredSystem, AuthError> {
     match find_live_system(store, system_id).await? {
         Some(s) if s.vendor_orgno == caller.org.to_string() => Ok(s),
         _ => Err(problem(AuthCode::SystemIdNotFound)),
@@ -249,6 +249,18 @@ pub async fn create(
     let row = tx.insert_request(&row).await?;
     tx.commit().await?;
     Ok((view(row, settings, now)?, true))
+}
+
+/// Splits the `page_size + 1` rows a list read into the page and the cursor after it (when
+/// there is a next page).
+pub(crate) fn one_page<T>(mut rows: Vec<T>, page_size: usize, cursor: impl Fn(&T) -> ListCursor) -> (Vec<T>, Option<ListCursor>) {
+    if rows.len() > page_size {
+        rows.truncate(page_size);
+        let next = rows.last().map(cursor);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
 }
 
 /// The customer organisation, which must be in the register (AUTH-00000 otherwise, also for a
@@ -360,13 +372,8 @@ pub async fn vendor_list(
 ) -> Result<(Vec<RequestView>, Option<ListCursor>), AuthError> {
     caller.require_any(&[REQUEST_READ])?;
     own_system(store, caller, system_id).await?;
-    let mut rows = store.requests_of_system(system_id, kind.as_str(), after.as_ref(), page_size as i64 + 1).await?;
-    let next = if rows.len() > page_size {
-        rows.truncate(page_size);
-        rows.last().map(|r| (r.list_position, r.id.clone()))
-    } else {
-        None
-    };
+    let rows = store.requests_of_system(system_id, kind.as_str(), after.as_ref(), page_size as i64 + 1).await?;
+    let (rows, next) = one_page(rows, page_size, |r| (r.list_position, r.id.clone()));
     let now = clock::now();
     let views = rows.into_iter().map(|r| view(r, settings, now)).collect::<Result<_, _>>()?;
     Ok((views, next))
@@ -496,26 +503,12 @@ impl Approvals<'_> {
             UserType::Standard => self.delegation_for(person, &party, &request.rights, &request.access_packages).await?,
             UserType::Agent => Delegation::default(),
         };
-        let system_user = SystemUserRow {
-            id: request.id.clone(),
-            system_id: request.system_id.clone(),
-            integration_title: title,
-            owner_party_id: party.party_id,
-            owner_org_no: request.party_org_no.clone(),
-            external_ref: request.external_ref.clone(),
-            user_type: kind.as_str().into(),
-            access_packages: match kind {
-                UserType::Agent => serde_json::to_string(&request.access_packages).map_err(internal)?,
-                UserType::Standard => "[]".into(),
-            },
-            is_deleted: 0,
-            created: now,
-            last_changed: now,
-            created_by: format!("user_id:{}", person.party_id),
-            changed_by: format!("user_id:{}", person.party_id),
-            stream_position: 0,
-            list_position: 0,
+        let packages = match kind {
+            UserType::Agent => serde_json::to_string(&request.access_packages).map_err(internal)?,
+            UserType::Standard => "[]".into(),
         };
+        let mut system_user = new_system_user(request.id.clone(), &request.system_id, title, &party, &request.party_org_no, kind, packages, person, now);
+        system_user.external_ref = request.external_ref.clone();
         let mut tx = self.store.begin_write().await?;
         if !tx.answer_request(&request.id, "Accepted", &format!("userId:{}", person.party_id), now).await? {
             return Err(problem(AuthCode::RequestStatusNotNew));
@@ -580,6 +573,40 @@ impl Approvals<'_> {
         let now = clock::now();
         let rows = self.store.pending_requests(org_no, kind.as_str(), kind == UserType::Agent).await?;
         Ok(rows.into_iter().map(|r| view(r, self.settings, now)).collect::<Result<Vec<_>, _>>()?.into_iter().filter(|v| v.status == "New").collect())
+    }
+}
+
+/// A new active system user of `owner`, created by `person`; its external ref is the owner's
+/// organisation number unless the caller sets another.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_system_user(
+    id: String,
+    system_id: &str,
+    integration_title: String,
+    owner: &PartyRow,
+    owner_org_no: &str,
+    kind: UserType,
+    access_packages: String,
+    person: &PartyRow,
+    now: i64,
+) -> SystemUserRow {
+    let by = format!("user_id:{}", person.party_id);
+    SystemUserRow {
+        id,
+        system_id: system_id.to_owned(),
+        integration_title,
+        owner_party_id: owner.party_id,
+        owner_org_no: owner_org_no.to_owned(),
+        external_ref: owner_org_no.to_owned(),
+        user_type: kind.as_str().into(),
+        access_packages,
+        is_deleted: 0,
+        created: now,
+        last_changed: now,
+        created_by: by.clone(),
+        changed_by: by,
+        stream_position: 0,
+        list_position: 0,
     }
 }
 

@@ -59,7 +59,7 @@ impl SystemUserLookup for StoreSystemUsers {
 // System users for their owners (the portal), their vendors, the token service and Register
 // (authentication-api.md §1.4 except client delegation, §3.9, §5.1).
 
-use fullmakt_domain::auth_error::{AuthCode, AuthProblem};
+use fullmakt_domain::auth_error::AuthCode;
 use fullmakt_domain::system_register::{AccessPackage, AttributePair, Right};
 use fullmakt_store::{ListCursor, PartyKey, PartyRow, Store, SystemUserRow};
 
@@ -67,7 +67,7 @@ use crate::access_management::Gate;
 use crate::admin::{AdminError, Caller};
 use crate::auth_error::AuthError;
 use crate::clock;
-use crate::requests::{Approvals, UserType, REQUEST_WRITE};
+use crate::requests::{internal, new_system_user, one_page, problem, Approvals, UserType, REQUEST_WRITE};
 use crate::system_register::{find_live_system, find_system, SYSTEM_REGISTER_ADMIN, SYSTEM_REGISTER_WRITE};
 
 /// The scope of the token service's lookup (`byExternalId`).
@@ -89,14 +89,6 @@ pub struct SystemUserView {
     pub access_packages: Vec<AccessPackage>,
     /// Live single rights (standard system users), one per resource.
     pub rights: Vec<Right>,
-}
-
-fn problem(code: AuthCode) -> AuthError {
-    AuthError::Problem(AuthProblem::new(code))
-}
-
-fn internal(e: impl std::fmt::Display) -> AuthError {
-    AuthError::Admin(AdminError::internal(e))
 }
 
 async fn describe(store: &Store, catalogue: &fullmakt_domain::Catalogue, row: SystemUserRow, live_grants: bool) -> Result<SystemUserView, AuthError> {
@@ -196,23 +188,7 @@ impl Approvals<'_> {
             _ => system.name.get("nb").cloned().ok_or_else(|| problem(AuthCode::SystemNameNotFound))?,
         };
         let now = clock::now();
-        let row = SystemUserRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            system_id: system.system_id.clone(),
-            integration_title: title,
-            owner_party_id: party.party_id,
-            owner_org_no: org_no.clone(),
-            external_ref: org_no,
-            user_type: UserType::Standard.as_str().into(),
-            access_packages: "[]".into(),
-            is_deleted: 0,
-            created: now,
-            last_changed: now,
-            created_by: format!("user_id:{}", person.party_id),
-            changed_by: format!("user_id:{}", person.party_id),
-            stream_position: 0,
-            list_position: 0,
-        };
+        let row = new_system_user(uuid::Uuid::new_v4().to_string(), &system.system_id, title, &party, &org_no, UserType::Standard, "[]".into(), person, now);
         let mut tx = self.store.begin_write().await?;
         let row = tx.insert_system_user(&row).await.map_err(|e| match e {
             fullmakt_store::StoreError::Conflict => problem(AuthCode::SystemUserAlreadyExists),
@@ -295,13 +271,8 @@ pub async fn vendor_by_system(
         Some(s) if s.vendor_orgno == caller.org.to_string() || caller.scopes.iter().any(|x| x == SYSTEM_REGISTER_ADMIN) => {}
         _ => return Err(problem(AuthCode::SystemIdNotFound)),
     }
-    let mut rows = store.system_users_of_system(system_id, after.as_ref(), page_size as i64 + 1).await?;
-    let next = if rows.len() > page_size {
-        rows.truncate(page_size);
-        rows.last().map(|r| (r.list_position, r.id.clone()))
-    } else {
-        None
-    };
+    let rows = store.system_users_of_system(system_id, after.as_ref(), page_size as i64 + 1).await?;
+    let (rows, next) = one_page(rows, page_size, |r| (r.list_position, r.id.clone()));
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(describe(store, fullmakt_domain::Catalogue::embedded(), row, false).await?);

@@ -2,6 +2,8 @@
 //! FULLMAKT_TEST_POSTGRES_URL) PostgreSQL: person tokens and who they verify as, refresh, and
 //! the exchange's rules and errors.
 
+mod common;
+
 use std::sync::Arc;
 
 use fullmakt_domain::{OrganisationNumber, SyntheticNumbers};
@@ -36,19 +38,7 @@ impl Issuer {
 }
 
 async fn issuers() -> Vec<Issuer> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut stores = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
-    if let Ok(base) = std::env::var("FULLMAKT_TEST_POSTGRES_URL") {
-        use sqlx::Executor;
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but unreachable");
-        let name = format!("fullmakt_service_{}", uuid::Uuid::new_v4().simple());
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        admin.close().await;
-        let (prefix, _) = base.rsplit_once('/').unwrap();
-        stores.push((Store::connect(&format!("{prefix}/{name}")).await.unwrap(), None));
-    }
+    let stores = common::stores().await;
     let mut out = Vec::new();
     for (store, dir) in stores {
         let key_encryption_key = KeyEncryptionKey::from_bytes(&KeyEncryptionKey::generate_bytes().unwrap()).unwrap();

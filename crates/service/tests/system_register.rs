@@ -12,25 +12,11 @@ use fullmakt_service::system_register::{
     SYSTEM_REGISTER_WRITE,
 };
 use fullmakt_service::{AdminError, AuthError, Caller};
+mod common;
+
+use common::stores;
 use fullmakt_store::Store;
 use serde_json::{json, Value};
-
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut out = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
-    if let Ok(base) = std::env::var("FULLMAKT_TEST_POSTGRES_URL") {
-        use sqlx::Executor;
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.expect("FULLMAKT_TEST_POSTGRES_URL is set but unreachable");
-        let name = format!("fullmakt_service_{}", uuid::Uuid::new_v4().simple());
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-        admin.close().await;
-        let (prefix, _) = base.rsplit_once('/').unwrap();
-        out.push((Store::connect(&format!("{prefix}/{name}")).await.unwrap(), None));
-    }
-    out
-}
 
 const VENDOR: &str = "314240979";
 const OTHER: &str = "310702641";
