@@ -161,3 +161,77 @@ async fn approve_use_and_delete_a_system_user() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn change_requests_and_agent_requests_are_answered_in_the_portal() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        let _vendor = Vendor::setup(&server).await;
+        seed(&server).await;
+        let (customer, _) = people(&server).await;
+        let system = register_system(&server, "payroll", |_| {}).await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let manager = person_token(&db, MANAGER);
+        let clerk = person_token(&db, CLERK);
+        let (_, created) = post_request(&server, &writer, "vendor", &standard_request(&system)).await;
+        let su = created["id"].as_str().unwrap().to_owned();
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/request/{customer}/{su}/approve"), Some(&manager), None).await.0, 200);
+
+        // The vendor asks to add skatt-naering and take the payroll right away.
+        let correlation = uuid::Uuid::new_v4().to_string();
+        let path = format!("{BASE}/changerequest/vendor?correlation-id={correlation}&system-user-id={su}");
+        let change = json!({"requiredAccessPackages": [{"urn": "urn:altinn:accesspackage:skatt-naering"}],
+            "unwantedRights": [{"resource": [{"id": "urn:altinn:resource", "value": PAYROLL}]}]});
+        let (status, first) = call(&server, Method::POST, &path, Some(&writer), Some(&change.to_string())).await;
+        assert_eq!(status, 201, "{first}");
+        assert_eq!(first["status"], "New");
+        assert!(first["confirmUrl"].as_str().unwrap().contains(&format!("/systemuser/changerequest?id={correlation}&")), "{first}");
+        let (status, again) = call(&server, Method::POST, &path, Some(&writer), Some("{}")).await;
+        assert_eq!((status, &again["id"]), (200, &first["id"]), "the same correlation id answers the same change request");
+        let (status, none) = call(&server, Method::POST, &format!("{BASE}/changerequest/vendor?correlation-id={}&system-user-id={su}", uuid::Uuid::new_v4()), Some(&writer), Some("{}")).await;
+        assert_eq!((status, none["status"].as_str(), none["confirmUrl"].as_str()), (200, Some("NoChangeNeeded"), Some("")), "{none}");
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/changerequest/vendor?system-user-id={su}"), Some(&writer), Some("{}")).await.0, 400);
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/changerequest/vendor?correlation-id={su}&system-user-id={su}"), Some(&writer), Some("{}")).await.0, 400);
+        let other = api_token(&server, OTHER_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/changerequest/vendor/{correlation}"), Some(&other), None).await, 404, "AUTH-00010");
+
+        // The portal: the clerk may not approve; the manager does, once.
+        let (status, seen) = call(&server, Method::GET, &format!("{BASE}/changerequest/{correlation}"), Some(&manager), None).await;
+        assert_eq!((status, seen["partyId"].as_i64()), (200, Some(customer)), "{seen}");
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/changerequest/{correlation}"), Some(&clerk), None).await, 403, "AUTH-00066");
+        let approve = format!("{BASE}/changerequest/{customer}/{correlation}/approve");
+        assert_eq!(call(&server, Method::POST, &approve, Some(&clerk), None).await.0, 403);
+        assert_eq!(call(&server, Method::POST, &approve, Some(&manager), None).await, (200, json!(true)));
+        assert_auth(&call(&server, Method::POST, &approve, Some(&manager), None).await, 409, "AUTH-00013");
+        let (_, holds) = call(&server, Method::GET, &format!("{BASE}/{customer}/{su}/delegations"), Some(&manager), None).await;
+        let mut packages: Vec<&str> = holds["accessPackages"].as_array().unwrap().iter().map(|p| p["urn"].as_str().unwrap()).collect();
+        packages.sort();
+        assert_eq!(packages, ["urn:altinn:accesspackage:lonn", "urn:altinn:accesspackage:skatt-naering"], "{holds}");
+        assert_eq!(holds["rights"], json!([]), "the payroll right is gone: {holds}");
+
+        // An agent request: approved without delegations, listed among the party's agents.
+        let agent_system = register_system(&server, "accounting", |s| {
+            s["accessPackages"] = json!([{"urn": crate::requests::CLIENT_PACKAGE}]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let agent = json!({"systemId": agent_system, "partyOrgNo": CUSTOMER, "accessPackages": [{"urn": crate::requests::CLIENT_PACKAGE}]});
+        let (_, created) = post_request(&server, &writer, "vendor/agent", &agent).await;
+        let agent_id = created["id"].as_str().unwrap().to_owned();
+        assert_auth(&call(&server, Method::POST, &format!("{BASE}/request/{customer}/{agent_id}/approve"), Some(&manager), None).await, 404, "AUTH-00010");
+        let approve_agent = format!("{BASE}/request/agent/{customer}/{agent_id}/approve");
+        assert_eq!(call(&server, Method::POST, &approve_agent, Some(&manager), None).await, (200, json!(true)));
+        assert_auth(&call(&server, Method::POST, &approve_agent, Some(&manager), None).await, 409, "AUTH-00013");
+        let (status, agents) = call(&server, Method::GET, &format!("{BASE}/agent/{customer}"), Some(&manager), None).await;
+        assert_eq!(status, 200, "{agents}");
+        assert_eq!(agents[0]["id"], agent_id.as_str());
+        assert_eq!(agents[0]["userType"], "agent");
+        assert_eq!(agents[0]["accessPackages"], json!([{"urn": crate::requests::CLIENT_PACKAGE}]));
+        let (_, standard) = call(&server, Method::GET, &format!("{BASE}/{customer}"), Some(&manager), None).await;
+        assert_eq!(standard.as_array().unwrap().len(), 1, "agents are not among the standard system users: {standard}");
+        // A standard deletion does not take agents.
+        assert_auth(&call(&server, Method::DELETE, &format!("{BASE}/{customer}/{agent_id}"), Some(&manager), None).await, 400, "AUTH-00036");
+        server.stop().await;
+    }
+}
