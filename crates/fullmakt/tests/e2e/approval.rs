@@ -9,14 +9,14 @@ use crate::harness::*;
 use crate::requests::{assert_auth, post_request, register_system, seed, standard_request, CUSTOMER, PAYROLL, REQUEST_READ, REQUEST_WRITE};
 
 /// The customer's managing director (DAGL): an access manager through the role.
-const MANAGER: &str = "01010012356";
+pub(crate) const MANAGER: &str = "01010012356";
 /// An employee with one package from the customer, and so a relation but no authority.
 const CLERK: &str = "17054026641";
 /// A person with no relation to the customer.
 const STRANGER: &str = "08089410003";
 const BASE: &str = "/authentication/api/v1/systemuser";
 
-async fn people(server: &TestServer) -> (i64, i64) {
+pub(crate) async fn people(server: &TestServer) -> (i64, i64) {
     use fullmakt_domain::SyntheticNumbers;
     use fullmakt_service::register::{add_person, add_role, NewPerson, NewRole, RoleHolder};
     for pid in [MANAGER, CLERK, STRANGER] {

@@ -98,3 +98,44 @@ async fn pyjwt_finds_the_altinn_keys_through_the_openid_configuration_and_verifi
         server.stop().await;
     }
 }
+
+/// wenche's and pymaskinporten's exact HTTP calls through the whole system-user journey, with
+/// PyJWT grants; the customer's approval in between is the portal's call.
+#[tokio::test]
+async fn the_python_clients_calls_carry_a_system_user_from_registration_to_token() {
+    use crate::requests::{CUSTOMER, PAYROLL, REGISTER_WRITE, REQUEST_READ, REQUEST_WRITE};
+    let python = tokio::task::spawn_blocking(python).await.unwrap();
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        let _fixture = Vendor::setup(&server).await;
+        crate::requests::seed(&server).await;
+        let (customer_party, _) = crate::approval::people(&server).await;
+        let scopes = [REGISTER_WRITE, REQUEST_READ, REQUEST_WRITE, "altinn:instances.read"];
+        // Creates the scopes and grants the vendor access to them.
+        api_token(&server, VENDOR_ORG, &scopes).await;
+        let dir = db.dir.path().to_str().unwrap().to_owned();
+        let script = interop_dir().join("interop.py");
+        let out = Command::new(&python).arg(&script).args(["keygen", &dir]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let jwks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let input = ClientInput { client_name: Some("wenche".into()), scopes: Some(scopes.iter().map(|s| s.to_string()).collect()), ..Default::default() };
+        let client = clients::create_client(&server.store, OrganisationNumber::parse(VENDOR_ORG).unwrap(), &input, Some(&jwks)).await.unwrap();
+        let manager = person_token(&db, crate::approval::MANAGER);
+        let (base, python) = (server.base.clone(), python.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(python)
+                .arg(&script)
+                .args(["journey", &base, &client.client_id, &dir, CUSTOMER, PAYROLL, &manager, &customer_party.to_string()])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprintln!("{stdout}");
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(" passed, 0 failed"));
+        server.stop().await;
+    }
+}

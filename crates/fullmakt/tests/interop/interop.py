@@ -5,6 +5,13 @@
                                    sends grants shaped exactly like pymaskinporten 2.1.0 and
                                    wenche 1.9.0 (maskinporten.md §8) and verifies the access
                                    tokens against BASE/jwk with PyJWT
+    interop.py journey BASE CLIENT_ID DIR CUSTOMER_ORG RESOURCE PERSON_TOKEN PARTY_ID
+                                   the system-user journey with exactly the HTTP calls wenche
+                                   1.9.0 makes (maskinporten.md §8.1): register the system (PUT
+                                   when it exists), request a system user, poll its status, get
+                                   a system-user token and exchange it, ask for a change, list
+                                   the system's users; the customer's approval in between is the
+                                   portal's call with PERSON_TOKEN; pymaskinporten's grant shape too
     interop.py altinn BASE PERSON_TOKEN MASKINPORTEN_TOKEN
                                    finds the Altinn issuer's keys through its OpenID
                                    configuration, verifies the person token, exchanges the
@@ -151,11 +158,127 @@ def altinn(base, person_token, maskinporten_token):
     print(f"interop: {passed} passed, 0 failed")
 
 
+def call(method, url, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as res:
+            return res.status, res.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def journey(base, client_id, directory, customer_org, resource, person_token, party_id):
+    with open(f"{directory}/key.pem", "rb") as f:
+        private_key = f.read()
+    issuer = base + "/"
+    api = f"{base}/authentication/api/v1"
+
+    def wenche_grant(scope, details=None):
+        iat = int(time.time())
+        claims = {"iss": client_id, "sub": client_id, "aud": issuer, "scope": scope, "iat": iat, "exp": iat + 119,
+                  "jti": str(uuid.uuid4())}
+        if details is not None:
+            claims["authorization_details"] = details
+        return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": KID, "typ": "JWT"})
+
+    # wenche's admin token: the raw Maskinporten token, not exchanged.
+    scopes = ("altinn:authentication/systemregister.write altinn:authentication/systemuser.request.read "
+              "altinn:authentication/systemuser.request.write")
+    status, text = post_token(base, wenche_grant(scopes))
+    check("wenche's admin grant gets 200", status == 200, f"{status} {text}")
+    admin = json.loads(text)["access_token"]
+    vendor_org = jwt.decode(admin, options={"verify_signature": False})["consumer"]["ID"].split(":")[1]
+
+    system_id = f"{vendor_org}_wenche2"
+    system = {"id": system_id, "vendor": {"authority": "iso6523-actorid-upis", "ID": f"0192:{vendor_org}"},
+              "name": {"nb": "Wenche", "nn": "Wenche", "en": "Wenche"},
+              "description": {"nb": "Aksjonærregister", "nn": "Aksjonærregister", "en": "Shareholder register"},
+              "clientId": [client_id], "isVisible": True,
+              "rights": [{"resource": [{"id": "urn:altinn:resource", "value": resource}]}]}
+    status, text = call("POST", f"{api}/systemregister/vendor", admin, system)
+    check("POST systemregister/vendor registers the system", status == 200, f"{status} {text}")
+    status, text = call("POST", f"{api}/systemregister/vendor", admin, system)
+    check("registering again is a 400 that says 'already exists'", status == 400 and "already exists" in text, f"{status} {text}")
+    status, text = call("PUT", f"{api}/systemregister/vendor/{system_id}", admin, system)
+    check("so wenche PUTs it instead", status == 200, f"{status} {text}")
+
+    request = {"systemId": system_id, "partyOrgNo": customer_org, "integrationTitle": "Wenche",
+               "rights": [{"resource": [{"id": "urn:altinn:resource", "value": resource}]}]}
+    status, text = call("POST", f"{api}/systemuser/request/vendor", admin, request)
+    body = json.loads(text) if text else {}
+    check("POST systemuser/request/vendor answers id, status and confirmUrl",
+          status == 201 and body.get("status") == "New" and body.get("confirmUrl", "").startswith(base), f"{status} {text}")
+    request_id = body["id"]
+    status, text = call("GET", f"{api}/systemuser/request/vendor/{request_id}", admin)
+    check("polling the request says New", status == 200 and json.loads(text)["status"] == "New", f"{status} {text}")
+
+    status, text = post_token(base, wenche_grant("altinn:instances.read", [{
+        "type": "urn:altinn:systemuser", "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": f"0192:{customer_org}"}}]))
+    check("before approval wenche finds 'invalid_altinn_customer_configuration'",
+          status != 200 and "invalid_altinn_customer_configuration" in text, f"{status} {text}")
+
+    # The customer approves in the portal (what the confirmUrl page calls).
+    status, text = call("POST", f"{api}/systemuser/request/{party_id}/{request_id}/approve", person_token)
+    check("the customer's approval", status == 200 and text.strip() == "true", f"{status} {text}")
+    status, text = call("GET", f"{api}/systemuser/request/vendor/{request_id}", admin)
+    check("polling the request says Accepted", status == 200 and json.loads(text)["status"] == "Accepted", f"{status} {text}")
+
+    status, text = post_token(base, wenche_grant("altinn:instances.read", [{
+        "type": "urn:altinn:systemuser", "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": f"0192:{customer_org}"}}]))
+    check("wenche's system-user grant gets 200", status == 200, f"{status} {text}")
+    token = json.loads(text)["access_token"]
+    details = jwt.decode(token, options={"verify_signature": False})["authorization_details"]
+    check("the token names the system user and the system",
+          details[0]["type"] == "urn:altinn:systemuser" and details[0]["systemuser_id"] == [request_id]
+          and details[0]["system_id"] == system_id, details)
+    req = urllib.request.Request(f"{api}/exchange/maskinporten", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=15) as res:
+        exchanged = res.read().decode().strip().strip('"')
+    exchanged_details = jwt.decode(exchanged, options={"verify_signature": False})["authorization_details"]
+    check("the exchanged token carries authorization_details as one object",
+          isinstance(exchanged_details, dict) and exchanged_details["systemuser_id"] == [request_id], exchanged_details)
+
+    # pymaskinporten 2.1.0's shape (no sub, exp = iat + 60) for the same system user.
+    iat = int(time.time())
+    grant = jwt.encode({"aud": issuer, "iss": client_id, "scope": "altinn:instances.read", "iat": iat, "exp": iat + 60,
+                        "jti": str(uuid.uuid4()), "authorization_details": [{"type": "urn:altinn:systemuser",
+                        "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": f"0192:{customer_org}"}}]},
+                       private_key, algorithm="RS256", headers={"kid": KID})
+    status, text = post_token(base, grant)
+    body = json.loads(text)
+    check("pymaskinporten's system-user grant gets an integer expires_in", status == 200 and isinstance(body.get("expires_in"), int),
+          f"{status} {text}")
+
+    correlation = str(uuid.uuid4())
+    change = {"requiredRights": [], "unwantedRights": [{"resource": [{"id": "urn:altinn:resource", "value": resource}]}]}
+    status, text = call("POST", f"{api}/systemuser/changerequest/vendor?correlation-id={correlation}&system-user-id={request_id}",
+                        admin, change)
+    body = json.loads(text) if text else {}
+    check("a change request answers status and confirmUrl",
+          status == 201 and body.get("status") == "New" and (body.get("confirmUrl") or body.get("ConfirmUrl")), f"{status} {text}")
+
+    users, url = [], f"{api}/systemuser/vendor/bysystem/{system_id}"
+    while url:
+        status, text = call("GET", url, admin)
+        check("GET systemuser/vendor/bysystem page", status == 200, f"{status} {text}")
+        page = json.loads(text)
+        users += [(u["id"], u["reporteeOrgNo"]) for u in page["data"]]
+        url = page.get("links", {}).get("next")
+    check("the system's users list the approved one", users == [(request_id, customer_org)], users)
+    print(f"interop: {passed} passed, 0 failed")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["keygen"]:
         keygen(sys.argv[2])
     elif sys.argv[1:2] == ["run"]:
         run(*sys.argv[2:7])
+    elif sys.argv[1:2] == ["journey"]:
+        journey(*sys.argv[2:9])
     elif sys.argv[1:2] == ["altinn"]:
         altinn(*sys.argv[2:5])
     else:
