@@ -17,6 +17,7 @@ mod clients;
 mod grants;
 mod index_changes;
 mod instance;
+mod login;
 mod register;
 mod replay;
 mod resources;
@@ -35,6 +36,7 @@ pub use index_changes::{
     IndexChangeRow, IndexPartyRow, SystemUserGrantRow, CHANGE_ALL, CHANGE_ASSIGNMENT, CHANGE_CLIENT, CHANGE_PARTY, CHANGE_ROLE,
 };
 pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
+pub use login::{LoginAttemptRow, PersonListRow, TestIdpCodeRow, TestIdpRequestRow};
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};

@@ -506,3 +506,75 @@ async fn requests_are_answered_once_and_found_by_identity_until_deleted() {
         assert_eq!(found("agent").await.as_deref(), Some("r2"));
     }
 }
+
+#[tokio::test]
+async fn login_rows_are_taken_once_swept_when_expired_and_change_no_configuration() {
+    use fullmakt_store::{LoginAttemptRow, TestIdpCodeRow};
+    for (store, _dir) in stores().await {
+        let sequence = store.change_sequence().await.unwrap();
+        let attempt = |state: &str, expires_at| LoginAttemptRow {
+            state_hash: state.into(),
+            browser_hash: "b".into(),
+            nonce: "n".into(),
+            code_verifier: "v".into(),
+            goto: "/".into(),
+            expires_at,
+        };
+        store.insert_login_attempt(&attempt("s1", 100)).await.unwrap();
+        store.insert_login_attempt(&attempt("s2", 300)).await.unwrap();
+        assert!(matches!(store.insert_login_attempt(&attempt("s1", 100)).await, Err(StoreError::Conflict)));
+        let code = TestIdpCodeRow {
+            code_hash: "c1".into(),
+            client_id: "fullmakt".into(),
+            redirect_uri: "http://x/cb".into(),
+            code_challenge: "ch".into(),
+            nonce: None,
+            scope: "openid".into(),
+            person_identifier: "12877800170".into(),
+            auth_time: 50,
+            expires_at: 100,
+        };
+        store.insert_test_idp_code(&code).await.unwrap();
+
+        // Two takes race for one row: exactly one gets it.
+        let (a, b) = tokio::join!(store.take_login_attempt("s1"), store.take_login_attempt("s1"));
+        assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|r| r.is_some()).count(), 1);
+        assert_eq!(store.take_test_idp_code("c1").await.unwrap(), Some(code));
+        assert_eq!(store.take_test_idp_code("c1").await.unwrap(), None);
+
+        store.insert_login_attempt(&attempt("s3", 100)).await.unwrap();
+        assert_eq!(store.forget_expired_logins(200, 10).await.unwrap(), 1);
+        assert_eq!(store.take_login_attempt("s3").await.unwrap(), None);
+        assert_eq!(store.take_login_attempt("s2").await.unwrap().map(|r| r.expires_at), Some(300));
+        assert_eq!(store.change_sequence().await.unwrap(), sequence, "login rows are not configuration");
+    }
+}
+
+#[tokio::test]
+async fn the_test_identity_provider_lists_synthetic_persons_in_pages_and_searches_them() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_write().await.unwrap();
+        // Synthetic numbers have 8 or 9 as their third digit (month + 80); 01010012356 is real.
+        for (id, pid, name) in [
+            (1, "12877800170", "Kari 50% Nordmann"),
+            (2, "01010012356", "Ola Real"),
+            (3, "03838500063", "Per Regnskap"),
+            (4, "17917200068", "Liv Styreleder"),
+        ] {
+            let mut p = person(id, pid);
+            p.name = name.into();
+            tx.insert_party(&p).await.unwrap();
+        }
+        tx.insert_party(&org(5, "310601004", None)).await.unwrap();
+        tx.commit().await.unwrap();
+        let ids = |rows: Vec<fullmakt_store::PersonListRow>| rows.into_iter().map(|r| r.party_id).collect::<Vec<_>>();
+        assert_eq!(ids(store.synthetic_persons_page(None, 0, 10).await.unwrap()), [1, 3, 4]);
+        assert_eq!(ids(store.synthetic_persons_page(None, 0, 2).await.unwrap()), [1, 3]);
+        assert_eq!(ids(store.synthetic_persons_page(None, 3, 2).await.unwrap()), [4]);
+        assert_eq!(ids(store.synthetic_persons_page(Some("REGNSKAP"), 0, 10).await.unwrap()), [3]);
+        assert_eq!(ids(store.synthetic_persons_page(Some("1791"), 0, 10).await.unwrap()), [4]);
+        assert_eq!(ids(store.synthetic_persons_page(Some("50%"), 0, 10).await.unwrap()), [1]);
+        assert_eq!(ids(store.synthetic_persons_page(Some("5_%"), 0, 10).await.unwrap()), Vec::<i64>::new());
+        assert_eq!(ids(store.synthetic_persons_page(Some("Ola"), 0, 10).await.unwrap()), Vec::<i64>::new(), "real persons are never listed");
+    }
+}
