@@ -19,6 +19,7 @@ pub mod decision_index;
 pub mod delegation_check;
 pub mod grants;
 pub mod instance;
+pub mod login;
 pub mod pdp;
 pub mod pip;
 pub mod register;
