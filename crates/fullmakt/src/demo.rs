@@ -254,6 +254,8 @@ pub async fn seed(store: &Store, public_url: &str, dir: &Path) -> Result<String,
     let _ = writeln!(out, "    the bakery's manager (user id {}) is permitted: POST {{\"Request\":…}} to {issuer}authorization/api/v1/decision", manager.party_id);
     let _ = writeln!(out, "  person token:     fullmakt admin test-token person --pid {CUSTOMER_MANAGER_PID}   (the bakery's manager; 30 minutes)");
     let _ = writeln!(out, "    use it as Authorization: Bearer or the AltinnStudioRuntime cookie; Altinn issuer {issuer}authentication/api/v1/openid/");
+    let _ = writeln!(out, "  browser login:    {issuer}authentication/api/v1/authentication?goto=/authentication/api/v1/refresh");
+    let _ = writeln!(out, "    choose a demo person at the built-in test identity provider; refresh then shows your person token");
     let _ = writeln!(out, "Get a token (see README.md, 'Get a token'):");
     let _ = writeln!(out, "  curl -s {issuer}token -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\");
     let _ = write!(out, "       -d assertion=$(scripts/make-grant.sh {} 'altinn:instances.read')", env_path.display());

@@ -6,5 +6,6 @@ pub mod config;
 pub mod demo;
 pub mod journey;
 pub mod jwks_fetch;
+pub mod oidc_http;
 pub mod serve;
 pub mod xacml_cli;

@@ -24,6 +24,8 @@ mod altinn_problem;
 mod authentication;
 mod authorization;
 pub mod callers;
+mod html;
+mod login;
 mod middleware;
 mod metrics;
 mod openapi;
@@ -32,6 +34,7 @@ mod register;
 mod resource_registry;
 mod system_register;
 mod system_users;
+mod test_idp;
 mod token;
 
 use std::sync::Arc;
@@ -68,6 +71,10 @@ pub struct AppState {
     pub requests: Arc<fullmakt_service::requests::RequestSettings>,
     /// The public base URL without trailing slash.
     pub public_url: String,
+    /// Person login (OpenID Connect relying party); `None` when no provider is configured.
+    pub login: Option<Arc<fullmakt_service::login::LoginService>>,
+    /// The built-in test identity provider; `None` unless the instance runs with test data.
+    pub test_idp: Option<Arc<fullmakt_service::login::TestIdentityProvider>>,
 }
 
 impl AppState {
@@ -219,6 +226,14 @@ pub fn router(state: AppState) -> Router {
         .route("/authentication/api/v1/openid/.well-known/openid-configuration/jwks", get(authentication::jwks))
         .route("/authentication/api/v1/exchange/{tokenProvider}", get(authentication::exchange))
         .route("/authentication/api/v1/refresh", get(authentication::refresh))
+        .route("/authentication/api/v1/authentication", get(login::start))
+        .route("/authentication/api/v1/authentication/callback", get(login::callback))
+        .route("/authentication/api/v1/logout", get(login::logout))
+        .route("/testidp/.well-known/openid-configuration", get(test_idp::discovery))
+        .route("/testidp/authorize", get(test_idp::authorize))
+        .route("/testidp/login", get(test_idp::person_page).post(test_idp::choose))
+        .route("/testidp/token", post(test_idp::token))
+        .route("/testidp/jwks", get(test_idp::jwks))
         .nest("/api/v1", api)
         .nest("/resourceregistry/api/v1", resource_registry)
         .nest("/resourceregistry/api/v2", resource_registry_v2)

@@ -9,6 +9,7 @@ mod demo;
 mod harness;
 mod interop;
 mod key_rotation;
+mod login;
 mod operations;
 mod register;
 mod requests;
