@@ -1,8 +1,8 @@
 //! `fullmakt demo`: the whole system-user journey against a running `serve --demo`, each step
-//! printed as it happens. The vendor's calls use the demo vendor's client (its key is in the demo
-//! directory) over HTTP; the customer's managing director gets a person token the way the test
-//! tools do (from the instance's database, only on a test-data instance) and then uses the portal
-//! API over HTTP like the portal would.
+//! printed as it happens, every step over HTTP. The vendor's calls use the demo vendor's client
+//! (its key is in the demo directory); the customer's managing director logs in as a browser
+//! would, through the test identity provider's pages, and then uses the portal API with the
+//! `AltinnStudioRuntime` cookie's token.
 //!
 //! The journey ends where it began: the system user it created is deleted, so it can run again.
 
@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use fullmakt_jose::SigningKey;
 use serde_json::{json, Value};
 
-use crate::config::StoreArgs;
 use crate::demo::{CUSTOMER_MANAGER_PID, CUSTOMER_ORG, DEMO_RESOURCE, VENDOR_ORG};
 
 const SYSTEM_NAME: &str = "fullmaktdemo";
@@ -27,8 +26,6 @@ pub struct JourneyArgs {
     /// Where `serve --demo` wrote the vendor's key and settings.
     #[arg(long, env = "FULLMAKT_DEMO_DIR", default_value = "demo")]
     pub demo_dir: PathBuf,
-    #[command(flatten)]
-    pub store: StoreArgs,
 }
 
 type HttpClient = hyper_util::client::legacy::Client<
@@ -105,6 +102,75 @@ impl Journey {
         Ok((status, serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))))
     }
 
+    /// A browser's request: the status, the `Location`, the `Set-Cookie` values and the body.
+    async fn browse(&self, method: hyper::Method, url: &str, cookies: &[(String, String)], form: Option<(&str, &str)>) -> Result<(u16, String, Vec<String>, String), String> {
+        use http_body_util::BodyExt;
+        let mut request = hyper::Request::builder().method(method.clone()).uri(url).header(hyper::header::ACCEPT, "text/html");
+        if !cookies.is_empty() {
+            let header = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+            request = request.header(hyper::header::COOKIE, header);
+        }
+        let body = match form {
+            Some((origin, body)) => {
+                request = request.header(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(hyper::header::ORIGIN, origin);
+                body.as_bytes().to_vec()
+            }
+            None => Vec::new(),
+        };
+        let request = request.body(http_body_util::Full::new(hyper::body::Bytes::from(body))).map_err(|e| format!("{method} {url}: {e}"))?;
+        let response = self.http.request(request).await.map_err(|e| format!("{method} {url}: {e}"))?;
+        let status = response.status().as_u16();
+        let header = |name| response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect::<Vec<_>>();
+        let location = header(hyper::header::LOCATION).into_iter().next().unwrap_or_default();
+        let set_cookies = header(hyper::header::SET_COOKIE);
+        let bytes = response.into_body().collect().await.map_err(|e| format!("{method} {url}: {e}"))?.to_bytes();
+        Ok((status, location, set_cookies, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The whole browser login through the test identity provider; returns the person token the
+    /// callback set as the `AltinnStudioRuntime` cookie.
+    async fn log_in(&self, pid: &str) -> Result<String, String> {
+        let mut cookies: Vec<(String, String)> = Vec::new();
+        let keep = |cookies: &mut Vec<(String, String)>, set: &[String]| {
+            for c in set {
+                if let Some((name, value)) = c.split(';').next().and_then(|p| p.split_once('=')) {
+                    cookies.retain(|(n, _)| n != name);
+                    if !value.is_empty() {
+                        cookies.push((name.to_owned(), value.to_owned()));
+                    }
+                }
+            }
+        };
+        let step = |what: &str, status: u16, expected: u16, body: &str| {
+            expect(status == expected, what, status, &Value::String(body.chars().take(300).collect()))
+        };
+        let (status, authorize, set, body) = self.browse(hyper::Method::GET, &format!("{}/authentication/api/v1/authentication", self.base), &cookies, None).await?;
+        step("starting the login", status, 302, &body)?;
+        keep(&mut cookies, &set);
+        let (status, page_url, set, body) = self.browse(hyper::Method::GET, &authorize, &cookies, None).await?;
+        step("the test identity provider's authorize", status, 303, &body)?;
+        keep(&mut cookies, &set);
+        let (status, _, set, page) = self.browse(hyper::Method::GET, &page_url, &cookies, None).await?;
+        step("the test identity provider's person page (is the server running with --demo?)", status, 200, &page)?;
+        keep(&mut cookies, &set);
+        let hidden = |name: &str| {
+            let marker = format!("name=\"{name}\" value=\"");
+            let start = page.find(&marker).map(|i| i + marker.len()).ok_or_else(|| format!("the person page has no {name} field"))?;
+            Ok::<_, String>(page[start..].split('"').next().unwrap_or_default().to_owned())
+        };
+        let (request, csrf) = (hidden("request")?, hidden("csrf")?);
+        let origin: String = page_url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        let form = format!("request={request}&csrf={csrf}&pid={pid}");
+        let (status, callback, set, body) =
+            self.browse(hyper::Method::POST, &format!("{origin}/testidp/login"), &cookies, Some((&origin, &form))).await?;
+        step("choosing the person", status, 303, &body)?;
+        keep(&mut cookies, &set);
+        let (status, _, set, body) = self.browse(hyper::Method::GET, &callback, &cookies, None).await?;
+        step("the login's callback", status, 302, &body)?;
+        keep(&mut cookies, &set);
+        cookies.into_iter().find(|(n, _)| n == "AltinnStudioRuntime").map(|(_, v)| v).ok_or_else(|| "the callback set no AltinnStudioRuntime cookie".into())
+    }
+
     async fn call(&self, method: hyper::Method, path: &str, token: &str, body: Option<Value>) -> Result<(u16, Value), String> {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         self.send(method, path, Some(token), "application/json", body).await
@@ -127,6 +193,28 @@ impl Journey {
         expect(status == 200, "the decision", status, &body)?;
         Ok(body["response"][0]["decision"].as_str().unwrap_or_default().to_owned())
     }
+}
+
+/// The raw JSON text of an array or object member of a JSON object's text.
+fn raw_member<'a>(json: &'a str, name: &str) -> Option<&'a str> {
+    let start = json.find(&format!("\"{name}\":"))? + name.len() + 3;
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, c) in json[start..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '[' | '{' if !in_string => depth += 1,
+            ']' | '}' if !in_string => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(&json[start..start + i + 1]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn expect(ok: bool, what: &str, status: u16, body: &Value) -> Result<(), String> {
@@ -193,11 +281,9 @@ pub async fn run(args: JourneyArgs) -> Result<(), String> {
     Journey::detail(format!("request {request_id}, status {}", body["status"]));
     Journey::detail(format!("the customer confirms at {}", body["confirmUrl"].as_str().unwrap_or_default()));
 
-    j.say(&format!("The bakery's managing director ({CUSTOMER_MANAGER_PID}) logs in (a test-data person token)."));
-    let (store, ring) = args.store.open().await?;
-    let manager = crate::admin::mint_test_person_token(&store, ring, CUSTOMER_MANAGER_PID, 3).await;
-    store.close().await;
-    let manager = manager?;
+    j.say(&format!("The bakery's managing director ({CUSTOMER_MANAGER_PID}) logs in through the test identity provider."));
+    let manager = j.log_in(CUSTOMER_MANAGER_PID).await?;
+    Journey::detail("the login's callback set the AltinnStudioRuntime cookie");
 
     j.say("She opens the request in the portal (GET …/systemuser/request/{id}).");
     let (status, body) = j.call(Method::GET, &format!("/authentication/api/v1/systemuser/request/{request_id}"), &manager, None).await?;
@@ -214,8 +300,9 @@ pub async fn run(args: JourneyArgs) -> Result<(), String> {
     let (status, body) = j.token("altinn:instances.read", Some(Journey::system_user_details())).await?;
     expect(status == 200, "the system-user token", status, &body)?;
     let access = body["access_token"].as_str().unwrap_or_default();
-    let claims = access.split('.').nth(1).and_then(fullmakt_jose::b64::decode).and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-    Journey::detail(format!("authorization_details: {}", claims.map(|c| c["authorization_details"].to_string()).unwrap_or_default()));
+    // Printed as the token carries it (member order included), not re-serialised.
+    let payload = access.split('.').nth(1).and_then(fullmakt_jose::b64::decode).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    Journey::detail(format!("authorization_details: {}", raw_member(&payload, "authorization_details").unwrap_or("?")));
 
     j.say(&format!("The service owner asks the PDP: may the system user read {DEMO_RESOURCE} for the bakery?"));
     let decided = j.decision(&vendor, &request_id).await?;
