@@ -267,16 +267,24 @@ pub async fn vendor_by_system(
     page_size: usize,
 ) -> Result<(Vec<SystemUserView>, Option<ListCursor>), AuthError> {
     caller.require_any(&[SYSTEM_REGISTER_WRITE, SYSTEM_REGISTER_ADMIN])?;
-    match find_live_system(store, system_id).await? {
-        Some(s) if s.vendor_orgno == caller.org.to_string() || caller.scopes.iter().any(|x| x == SYSTEM_REGISTER_ADMIN) => {}
+    let system = match find_live_system(store, system_id).await? {
+        Some(s) if s.vendor_orgno == caller.org.to_string() || caller.scopes.iter().any(|x| x == SYSTEM_REGISTER_ADMIN) => s,
         _ => return Err(problem(AuthCode::SystemIdNotFound)),
-    }
+    };
     let rows = store.system_users_of_system(system_id, after.as_ref(), page_size as i64 + 1).await?;
     let (rows, next) = one_page(rows, page_size, |r| (r.list_position, r.id.clone()));
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(describe(store, fullmakt_domain::Catalogue::embedded(), row, false).await?);
-    }
+    // The vendor's view needs nothing beyond the row and its system: one query per page.
+    let out = rows
+        .into_iter()
+        .map(|row| SystemUserView {
+            row,
+            owner_party_uuid: String::new(),
+            vendor_orgno: system.vendor_orgno.clone(),
+            system_internal_id: system.internal_id.clone(),
+            access_packages: Vec::new(),
+            rights: Vec::new(),
+        })
+        .collect();
     Ok((out, next))
 }
 

@@ -79,8 +79,9 @@ const REQUEST_COLUMNS: &str = "id, kind, external_ref, system_id, party_org_no, 
 const CHANGE_REQUEST_COLUMNS: &str = "id, system_user_id, external_ref, system_id, party_org_no, required_rights, unwanted_rights, \
      required_access_packages, unwanted_access_packages, status, redirect_url, is_deleted, created, last_changed, changed_by, list_position";
 
-/// `AND (list_position, id) > (cursor)` spelled so both databases use the index.
-const AFTER_CURSOR: &str = "(list_position > $2 OR (list_position = $2 AND id > $3))";
+/// Rows after the cursor: a row-value comparison, which both databases answer with a range
+/// scan of the (…, list_position, id) index (an OR of the two cases makes PostgreSQL filter).
+const AFTER_CURSOR: &str = "(list_position, id) > ($2, $3)";
 
 impl Store {
     pub async fn system_user(&self, id: &str) -> Result<Option<SystemUserRow>> {
