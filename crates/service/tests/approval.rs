@@ -226,3 +226,45 @@ async fn a_failure_after_the_system_user_is_written_leaves_nothing() {
         assert_eq!(w.token_lookup().await, None);
     }
 }
+
+#[tokio::test]
+async fn old_requests_time_out_and_approvers_without_the_packages_create_nothing() {
+    for (store, url, _dir) in stores_with_urls().await {
+        let w = World::new(store).await;
+        let approvals = w.approvals();
+
+        // An access manager by a directly given tilgangsstyrer, without lonn: the gate passes,
+        // the delegation check refuses the package, and nothing is created.
+        let admin_pid = "17054026641";
+        add_person(&w.store, &NewPerson { person_identifier: admin_pid.into(), name: "Admin".into(), ..Default::default() }, SyntheticNumbers::Refuse)
+            .await
+            .unwrap();
+        let admin = w.store.find_party(PartyKey::PersonIdentifier(admin_pid)).await.unwrap().unwrap();
+        let to = fullmakt_service::grants::Recipient::Party(admin.clone());
+        fullmakt_service::grants::grant_package(&w.store, Catalogue::embedded(), &w.customer, &to, "urn:altinn:accesspackage:tilgangsstyrer").await.unwrap();
+        let id = w.request().await;
+        let refused = approvals.approve(&admin, w.customer.party_id, UserType::Standard, &id).await.unwrap_err();
+        assert_eq!(code(refused), Some(AuthCode::AccessPackageDelegationMissingRequiredAccess));
+        assert_eq!(w.store.system_user(&id).await.unwrap(), None);
+        assert_eq!(w.store.request(&id).await.unwrap().unwrap().status, "New");
+
+        // A request older than 180 days reads as Timedout and cannot be approved.
+        execute(&url, &format!("UPDATE system_user_requests SET created = created - 181 * 86400 WHERE id = '{id}'")).await;
+        let view = requests::vendor_get(&w.store, &w.settings, &Caller { scopes: vec![requests::REQUEST_READ.into()], ..w.vendor.clone() }, UserType::Standard, &id)
+            .await
+            .unwrap();
+        assert_eq!((view.status.as_str(), view.timed_out), ("Timedout", true));
+        let late = approvals.approve(&w.manager, w.customer.party_id, UserType::Standard, &id).await.unwrap_err();
+        assert_eq!(code(late), Some(AuthCode::RequestStatusNotNew));
+        assert_eq!(w.store.system_user(&id).await.unwrap(), None);
+
+        // Direct creation: once per identity.
+        let created = approvals.create_directly(&w.manager, w.customer.party_id, SYSTEM, None).await.unwrap();
+        assert_eq!(created.row.external_ref, CUSTOMER);
+        assert_eq!(created.access_packages.len(), 1, "every package of the system: {:?}", created.access_packages);
+        let twice = approvals.create_directly(&w.manager, w.customer.party_id, SYSTEM, None).await.unwrap_err();
+        assert_eq!(code(twice), Some(AuthCode::SystemUserAlreadyExists));
+        let refused = approvals.create_directly(&w.clerk, w.customer.party_id, SYSTEM, None).await.unwrap_err();
+        assert!(matches!(refused, AuthError::Admin(fullmakt_service::AdminError::Forbidden(_))), "{refused:?}");
+    }
+}
