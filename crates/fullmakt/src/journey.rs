@@ -228,14 +228,7 @@ fn expect(ok: bool, what: &str, status: u16, body: &Value) -> Result<(), String>
 pub async fn run(args: JourneyArgs) -> Result<(), String> {
     let (client_id, kid, key_file, issuer) = settings(&args.demo_dir)?;
     let mut j = Journey {
-        http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(
-            hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-                .map_err(|e| format!("cannot set up TLS: {e}"))?
-                .https_or_http()
-                .enable_http1()
-                .build(),
-        ),
+        http: crate::jwks_fetch::https_client().map_err(|e| format!("cannot set up TLS: {e}"))?,
         base: args.url.trim_end_matches('/').to_owned(),
         client_id,
         kid,

@@ -12,6 +12,24 @@ use hyper_util::rt::TokioExecutor;
 /// Connecting, sending and reading the whole JWKS must take no longer than this.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// fullmakt's outgoing HTTP client: HTTPS with Mozilla's root certificates built in (a container
+/// without a system trust store works), rustls on the aws-lc-rs the crypto already uses with its
+/// provider given explicitly (no process-wide state), plain HTTP for loopback and test-data
+/// instances. Redirects are never followed.
+pub fn https_client<B>() -> Result<Client<hyper_rustls::HttpsConnector<HttpConnector>, B>, String>
+where
+    B: hyper::body::Body + Send,
+    B::Data: Send,
+{
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .map_err(|e| e.to_string())?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
 pub struct HttpJwksFetcher {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
 }
@@ -20,13 +38,7 @@ impl HttpJwksFetcher {
     /// HTTPS with Mozilla's root certificates (built in, so a container without a system
     /// trust store works), and plain HTTP for loopback tests. Redirects are not followed.
     pub fn new() -> Result<Self, String> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| format!("cannot set up TLS for trusted issuers' keys: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Self { client: Client::builder(TokioExecutor::new()).build(https) })
+        Ok(Self { client: https_client().map_err(|e| format!("cannot set up TLS for trusted issuers' keys: {e}"))? })
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, String> {

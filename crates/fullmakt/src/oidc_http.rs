@@ -11,7 +11,6 @@ use hyper::body::Bytes;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// Connecting, sending and reading the whole answer must take no longer than this.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,13 +23,7 @@ impl HyperOidcHttp {
     /// HTTPS with Mozilla's root certificates built in, and plain HTTP (the built-in test
     /// identity provider at an http public URL, loopback tests). Redirects are not followed.
     pub fn new() -> Result<Self, String> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| format!("cannot set up TLS for the identity provider: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Self { client: Client::builder(TokioExecutor::new()).build(https) })
+        Ok(Self { client: crate::jwks_fetch::https_client().map_err(|e| format!("cannot set up TLS for the identity provider: {e}"))? })
     }
 
     async fn send(&self, request: hyper::Request<Full<Bytes>>) -> Result<HttpReply, String> {

@@ -34,6 +34,19 @@ fn python() -> PathBuf {
     python
 }
 
+/// Runs interop.py with `args` off the async runtime (the server answers meanwhile) and asserts
+/// that every check passed.
+async fn run_script(python: &Path, args: Vec<String>) {
+    let python = python.to_owned();
+    let out = tokio::task::spawn_blocking(move || Command::new(python).arg(interop_dir().join("interop.py")).args(args).output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(" passed, 0 failed"));
+}
+
 #[tokio::test]
 async fn pyjwt_grants_in_pymaskinporten_and_wenche_shape_get_tokens_pyjwt_verifies() {
     let python = tokio::task::spawn_blocking(python).await.unwrap();
@@ -122,20 +135,8 @@ async fn the_python_clients_calls_carry_a_system_user_from_registration_to_token
         let input = ClientInput { client_name: Some("wenche".into()), scopes: Some(scopes.iter().map(|s| s.to_string()).collect()), ..Default::default() };
         let client = clients::create_client(&server.store, OrganisationNumber::parse(VENDOR_ORG).unwrap(), &input, Some(&jwks)).await.unwrap();
         let manager = person_token(&db, crate::approval::MANAGER);
-        let (base, python) = (server.base.clone(), python.clone());
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new(python)
-                .arg(&script)
-                .args(["journey", &base, &client.client_id, &dir, CUSTOMER, PAYROLL, &manager, &customer_party.to_string()])
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        eprintln!("{stdout}");
-        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains(" passed, 0 failed"));
+        let args = ["journey", &server.base, &client.client_id, &dir, CUSTOMER, PAYROLL, &manager, &customer_party.to_string()];
+        run_script(&python, args.iter().map(|a| a.to_string()).collect()).await;
         server.stop().await;
     }
 }
