@@ -216,9 +216,6 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str, t: &TraceId) -
 async fn create_request(s: AppState, t: TraceId, h: HeaderMap, bytes: Bytes, kind: UserType) -> AuthResult {
     let c = caller(&s, &h, &t).await?;
     let input: NewRequest = body(&bytes, "CreateRequestSystemUser", &t)?;
-    if kind == UserType::Agent && input.rights.is_some() {
-        return Err(Failure::Problem(Problem::bad_request("an agent request has no rights", &t)));
-    }
     let (view, created) = auth_call!(t, requests::create(&s.store, s.catalogue, &s.requests, &c, kind, input));
     let location = s.requests.location(&view.id);
     let response = Json(request_response(view, Some(&s.requests)));

@@ -13,12 +13,12 @@ use fullmakt_store::{ChangeRequestRow, ListCursor, PartyKey, PartyRow, Store, Sy
 use serde::Deserialize;
 
 use crate::access_management::Gate;
-use crate::admin::{AdminError, Caller};
+use crate::admin::Caller;
 use crate::auth_error::AuthError;
 use crate::clock;
 use crate::pip::RIGHTHOLDER;
-use crate::requests::{internal, one_page, own_system, problem, resource_of, Approvals, RequestSettings, UserType, REQUEST_READ, REQUEST_WRITE};
-use crate::system_register::{find_live_system, RegisteredSystem};
+use crate::requests::{check_redirect_url, check_requested, internal, one_page, own_system, problem, resource_of, Approvals, RequestSettings, UserType, REQUEST_READ, REQUEST_WRITE};
+use crate::system_register::find_live_system;
 
 /// The body of `POST systemuser/changerequest/vendor` (lists default to empty).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -145,8 +145,10 @@ pub async fn create(
             return Err(problem(AuthCode::ExternalRequestIdPending));
         }
     }
-    change.redirect_url = check_redirect(&system, input.redirect_url.as_deref())?;
-    check_required(catalogue, &system, &change.required_rights, &change.required_access_packages)?;
+    change.redirect_url = check_redirect_url(&system, input.redirect_url.as_deref())?;
+    // Required rights and packages as a request's; unwanted ones are not checked: taking away
+    // what is not there changes nothing.
+    check_requested(catalogue, &system, UserType::Standard, &change.required_rights, &change.required_access_packages)?;
     let row = ChangeRequestRow {
         id,
         system_user_id: su_id,
@@ -176,16 +178,6 @@ pub async fn create(
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AuthError> {
     serde_json::to_string(value).map_err(internal)
-}
-
-fn check_redirect(system: &RegisteredSystem, url: Option<&str>) -> Result<Option<String>, AuthError> {
-    crate::requests::check_redirect_url(system, url)
-}
-
-/// Required rights must be the system's; required packages the system's and assignable.
-/// Unwanted ones are not checked: taking away what is not there changes nothing.
-fn check_required(catalogue: &Catalogue, system: &RegisteredSystem, rights: &[Right], packages: &[AccessPackage]) -> Result<(), AuthError> {
-    crate::requests::check_requested(catalogue, system, UserType::Standard, rights, packages)
 }
 
 async fn vendor_change_request(store: &Store, caller: &Caller, id: &str) -> Result<ChangeRequestRow, AuthError> {
@@ -258,25 +250,10 @@ impl Approvals<'_> {
         Ok(row)
     }
 
-    async fn party_row(&self, party_id: i64) -> Result<PartyRow, AuthError> {
-        match self.store.find_party(PartyKey::Id(party_id)).await? {
-            Some(p) if p.is_deleted == 0 => Ok(p),
-            _ => Err(problem(AuthCode::ReporteeOrgnoNotFound)),
-        }
-    }
-
-    async fn permit(&self, person: &PartyRow, party_id: i64, gate: Gate) -> Result<(), AuthError> {
-        if self.gates.permits(person.party_id, party_id, gate).await {
-            Ok(())
-        } else {
-            Err(AuthError::Admin(AdminError::Forbidden("the person may not manage this party's access".into())))
-        }
-    }
-
     /// `GET systemuser/changerequest/{party}/{requestId}` (AMR).
     pub async fn change_request_for_party(&self, person: &PartyRow, party_id: i64, id: &str) -> Result<PartyChangeRequestView, AuthError> {
-        self.permit(person, party_id, Gate::AccessManagementRead).await?;
-        let party = self.party_row(party_id).await?;
+        self.require(person, party_id, Gate::AccessManagementRead).await?;
+        let party = self.party(party_id).await?;
         let row = self.change_request_of(&party, id).await.map_err(|_| problem(AuthCode::RequestNotFound))?;
         Ok(PartyChangeRequestView { change: view(row, self.settings, clock::now())?, party })
     }
@@ -295,8 +272,8 @@ impl Approvals<'_> {
     /// packages and rights the person may pass on (all or nothing), takes away the unwanted
     /// ones the system user holds, and marks the change request accepted — one transaction.
     pub async fn approve_change(&self, person: &PartyRow, party_id: i64, id: &str) -> Result<(), AuthError> {
-        self.permit(person, party_id, Gate::AccessManagementWrite).await?;
-        let party = self.party_row(party_id).await?;
+        self.require(person, party_id, Gate::AccessManagementWrite).await?;
+        let party = self.party(party_id).await?;
         let change = view(self.change_request_of(&party, id).await?, self.settings, clock::now())?;
         if change.status != "New" {
             return Err(problem(AuthCode::RequestStatusNotNew));
@@ -343,8 +320,8 @@ impl Approvals<'_> {
 
     /// `POST systemuser/changerequest/{party}/{requestId}/reject` (AMW).
     pub async fn reject_change(&self, person: &PartyRow, party_id: i64, id: &str) -> Result<(), AuthError> {
-        self.permit(person, party_id, Gate::AccessManagementWrite).await?;
-        let party = self.party_row(party_id).await?;
+        self.require(person, party_id, Gate::AccessManagementWrite).await?;
+        let party = self.party(party_id).await?;
         let change = view(self.change_request_of(&party, id).await?, self.settings, clock::now())?;
         if change.status != "New" {
             return Err(problem(AuthCode::RequestStatusNotNew));

@@ -180,6 +180,9 @@ pub async fn create(
     input: NewRequest,
 ) -> Result<(RequestView, bool), AuthError> {
     caller.require_any(&[REQUEST_WRITE])?;
+    if kind == UserType::Agent && input.rights.is_some() {
+        return Err(AuthError::Admin(AdminError::BadRequest("an agent request has no rights".into())));
+    }
     let party_org_no = input.party_org_no.trim().to_owned();
     let system_id = input.system_id.trim().to_owned();
     let external_ref = match input.external_ref.as_deref().map(str::trim) {
@@ -415,14 +418,14 @@ fn forbidden() -> AuthError {
 }
 
 impl Approvals<'_> {
-    async fn party(&self, party_id: i64) -> Result<PartyRow, AuthError> {
+    pub(crate) async fn party(&self, party_id: i64) -> Result<PartyRow, AuthError> {
         match self.store.find_party(PartyKey::Id(party_id)).await? {
             Some(p) if p.is_deleted == 0 => Ok(p),
             _ => Err(problem(AuthCode::ReporteeOrgnoNotFound)),
         }
     }
 
-    async fn require(&self, person: &PartyRow, party_id: i64, gate: Gate) -> Result<(), AuthError> {
+    pub(crate) async fn require(&self, person: &PartyRow, party_id: i64, gate: Gate) -> Result<(), AuthError> {
         if self.gates.permits(person.party_id, party_id, gate).await {
             Ok(())
         } else {

@@ -64,7 +64,7 @@ use fullmakt_domain::system_register::{AccessPackage, AttributePair, Right};
 use fullmakt_store::{ListCursor, PartyKey, PartyRow, Store, SystemUserRow};
 
 use crate::access_management::Gate;
-use crate::admin::{AdminError, Caller};
+use crate::admin::Caller;
 use crate::auth_error::AuthError;
 use crate::clock;
 use crate::requests::{internal, new_system_user, one_page, problem, Approvals, UserType, REQUEST_WRITE};
@@ -92,30 +92,56 @@ pub struct SystemUserView {
 }
 
 async fn describe(store: &Store, catalogue: &fullmakt_domain::Catalogue, row: SystemUserRow, live_grants: bool) -> Result<SystemUserView, AuthError> {
-    let owner = store.find_party(PartyKey::Id(row.owner_party_id)).await?;
-    let (vendor_orgno, system_internal_id) =
-        find_system(store, &row.system_id).await?.map(|s| (s.vendor_orgno, s.internal_id)).unwrap_or_default();
-    let (mut access_packages, mut rights) = (Vec::new(), Vec::new());
-    if row.user_type == UserType::Agent.as_str() {
-        access_packages = serde_json::from_str(&row.access_packages).map_err(internal)?;
-    } else if live_grants {
-        let mut resources: Vec<String> = Vec::new();
-        for g in store.grants_from(row.owner_party_id, &row.id).await? {
-            if let Some(p) = g.package_id.as_deref().and_then(|id| catalogue.package_by_id(id)) {
-                access_packages.push(AccessPackage { urn: p.urn.clone() });
-            }
-            if let Some(r) = g.resource_id {
-                if !resources.contains(&r) {
-                    resources.push(r);
+    Describer::new(store, catalogue).describe(row, live_grants).await
+}
+
+/// Describes system users, reading each owner and each system once however many rows share them
+/// (a party's list names one owner and usually few systems).
+struct Describer<'a> {
+    store: &'a Store,
+    catalogue: &'a fullmakt_domain::Catalogue,
+    owners: std::collections::HashMap<i64, String>,
+    /// system id → (vendor organisation number, internal id)
+    systems: std::collections::HashMap<String, (String, String)>,
+}
+
+impl<'a> Describer<'a> {
+    fn new(store: &'a Store, catalogue: &'a fullmakt_domain::Catalogue) -> Self {
+        Self { store, catalogue, owners: Default::default(), systems: Default::default() }
+    }
+
+    async fn describe(&mut self, row: SystemUserRow, live_grants: bool) -> Result<SystemUserView, AuthError> {
+        if !self.owners.contains_key(&row.owner_party_id) {
+            let owner = self.store.find_party(PartyKey::Id(row.owner_party_id)).await?;
+            self.owners.insert(row.owner_party_id, owner.map(|p| p.party_uuid).unwrap_or_default());
+        }
+        if !self.systems.contains_key(&row.system_id) {
+            let system = find_system(self.store, &row.system_id).await?.map(|s| (s.vendor_orgno, s.internal_id)).unwrap_or_default();
+            self.systems.insert(row.system_id.clone(), system);
+        }
+        let (mut access_packages, mut rights) = (Vec::new(), Vec::new());
+        if row.user_type == UserType::Agent.as_str() {
+            access_packages = serde_json::from_str(&row.access_packages).map_err(internal)?;
+        } else if live_grants {
+            let mut resources: Vec<String> = Vec::new();
+            for g in self.store.grants_from(row.owner_party_id, &row.id).await? {
+                if let Some(p) = g.package_id.as_deref().and_then(|id| self.catalogue.package_by_id(id)) {
+                    access_packages.push(AccessPackage { urn: p.urn.clone() });
+                }
+                if let Some(r) = g.resource_id {
+                    if !resources.contains(&r) {
+                        resources.push(r);
+                    }
                 }
             }
+            rights = resources
+                .into_iter()
+                .map(|r| Right { action: None, resource: vec![AttributePair { id: "urn:altinn:resource".into(), value: r }] })
+                .collect();
         }
-        rights = resources
-            .into_iter()
-            .map(|r| Right { action: None, resource: vec![AttributePair { id: "urn:altinn:resource".into(), value: r }] })
-            .collect();
+        let (vendor_orgno, system_internal_id) = self.systems[&row.system_id].clone();
+        Ok(SystemUserView { owner_party_uuid: self.owners[&row.owner_party_id].clone(), vendor_orgno, system_internal_id, access_packages, rights, row })
     }
-    Ok(SystemUserView { owner_party_uuid: owner.map(|p| p.party_uuid).unwrap_or_default(), vendor_orgno, system_internal_id, access_packages, rights, row })
 }
 
 impl Approvals<'_> {
@@ -126,31 +152,24 @@ impl Approvals<'_> {
         }
     }
 
-    async fn gate(&self, person: &PartyRow, party_id: i64, gate: Gate) -> Result<(), AuthError> {
-        if self.gates.permits(person.party_id, party_id, gate).await {
-            Ok(())
-        } else {
-            Err(AuthError::Admin(AdminError::Forbidden("the person may not manage this party's access".into())))
-        }
-    }
-
     /// `GET systemuser/{party}` (AMR) and `GET systemuser/agent/{party}` (SUO).
     pub async fn system_users_of(&self, person: &PartyRow, party_id: i64, kind: UserType) -> Result<Vec<SystemUserView>, AuthError> {
         let gate = match kind {
             UserType::Standard => Gate::AccessManagementRead,
             UserType::Agent => Gate::SystemUserOverview,
         };
-        self.gate(person, party_id, gate).await?;
+        self.require(person, party_id, gate).await?;
+        let mut describer = Describer::new(self.store, self.catalogue);
         let mut out = Vec::new();
         for row in self.store.active_system_users_of_owner(party_id, kind.as_str()).await? {
-            out.push(describe(self.store, self.catalogue, row, false).await?);
+            out.push(describer.describe(row, false).await?);
         }
         Ok(out)
     }
 
     /// `GET systemuser/{party}/{systemUserId}` (SUO): with live rights and packages.
     pub async fn system_user_of(&self, person: &PartyRow, party_id: i64, id: &str) -> Result<SystemUserView, AuthError> {
-        self.gate(person, party_id, Gate::SystemUserOverview).await?;
+        self.require(person, party_id, Gate::SystemUserOverview).await?;
         let row = self.owned(party_id, id).await?;
         describe(self.store, self.catalogue, row, true).await
     }
@@ -158,7 +177,7 @@ impl Approvals<'_> {
     /// `GET systemuser/{party}/{systemUserId}/delegations` (AMR): what a standard system user
     /// holds now. The owner is checked (the reference does not).
     pub async fn delegations_of(&self, person: &PartyRow, party_id: i64, id: &str) -> Result<SystemUserView, AuthError> {
-        self.gate(person, party_id, Gate::AccessManagementRead).await?;
+        self.require(person, party_id, Gate::AccessManagementRead).await?;
         let row = self.owned(party_id, id).await?;
         if row.user_type != UserType::Standard.as_str() {
             return Err(problem(AuthCode::AgentSystemUserExpectedStandardUserType));
@@ -169,7 +188,7 @@ impl Approvals<'_> {
     /// `POST systemuser/{party}/create` (AMW): a standard system user for a visible system, with
     /// every right and package of the system, in one transaction after the delegation check.
     pub async fn create_directly(&self, person: &PartyRow, party_id: i64, system_id: &str, integration_title: Option<&str>) -> Result<SystemUserView, AuthError> {
-        self.gate(person, party_id, Gate::AccessManagementWrite).await?;
+        self.require(person, party_id, Gate::AccessManagementWrite).await?;
         let party = match self.store.find_party(PartyKey::Id(party_id)).await? {
             Some(p) if p.is_deleted == 0 && p.org_number.is_some() => p,
             _ => return Err(problem(AuthCode::ReporteeOrgnoNotFound)),
@@ -203,7 +222,7 @@ impl Approvals<'_> {
     /// user holds, deletes it and its request (so the identity can be requested again), in one
     /// transaction. `Ok(false)` when there is no such system user (404 `0`).
     pub async fn delete_standard(&self, person: &PartyRow, party_id: i64, id: &str) -> Result<bool, AuthError> {
-        self.gate(person, party_id, Gate::AccessManagementWrite).await?;
+        self.require(person, party_id, Gate::AccessManagementWrite).await?;
         let Some(row) = self.store.system_user(id).await?.filter(|r| r.is_deleted == 0) else {
             return Ok(false);
         };
