@@ -29,6 +29,7 @@ mod login;
 mod middleware;
 mod metrics;
 mod openapi;
+mod portal;
 mod problem;
 mod register;
 mod resource_registry;
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))
+        .merge(portal::routes())
         .fallback(problem::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -22,6 +22,7 @@ pub mod instance;
 pub mod login;
 pub mod pdp;
 pub mod pip;
+pub mod portal;
 pub mod register;
 pub mod replay;
 pub mod requests;

@@ -18,6 +18,7 @@ mod grants;
 mod index_changes;
 mod instance;
 mod login;
+mod portal_sessions;
 mod register;
 mod replay;
 mod resources;
@@ -37,6 +38,7 @@ pub use index_changes::{
 };
 pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
 pub use login::{LoginAttemptRow, PersonListRow, TestIdpCodeRow, TestIdpRequestRow};
+pub use portal_sessions::PortalSessionRow;
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};

@@ -150,13 +150,15 @@ impl Store {
             .await?)
     }
 
-    /// Deletes up to `limit` expired rows from each login table; returns how many in all.
+    /// Deletes up to `limit` expired rows from each login table and the portal's sessions; returns
+    /// how many in all.
     pub async fn forget_expired_logins(&self, now: i64, limit: i64) -> Result<u64> {
         let mut removed = 0;
         for (table, key) in [
             ("login_attempts", "state_hash"),
             ("test_idp_requests", "request_hash"),
             ("test_idp_codes", "code_hash"),
+            ("portal_sessions", "session_hash"),
         ] {
             let done = sqlx::query(&format!(
                 "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE expires_at < $1 LIMIT $2)"

@@ -1,0 +1,225 @@
+//! The portal's page shell and its components, in the class vocabulary of `assets/portal.css`
+//! (Designsystemet's look: `ds-*` classes with `data-*` variants).
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, REFERRER_POLICY, X_FRAME_OPTIONS};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use fullmakt_domain::auth_error::AuthCode;
+use fullmakt_domain::catalogue::Language;
+use fullmakt_service::auth_error::AuthError;
+use fullmakt_store::PartyRow;
+use maud::{html, Markup, DOCTYPE};
+
+use super::texts::{texts, Texts};
+use super::visit::Visit;
+use super::BASE;
+
+const LANGUAGES: [(Language, &str, &str); 3] = [(Language::Nb, "nb", "Bokmål"), (Language::Nn, "nn", "Nynorsk"), (Language::En, "en", "English")];
+
+/// What a page is: its title, who it acts for (shown in the header), its body, and the origins
+/// its forms may end up on besides fullmakt (a request's redirect URL).
+pub(crate) struct Page<'a> {
+    pub title: &'a str,
+    pub acting: Option<&'a PartyRow>,
+    pub body: Markup,
+    pub form_targets: Vec<String>,
+}
+
+pub(crate) fn render(visit: &Visit, status: StatusCode, page: Page<'_>) -> Response {
+    let t = visit.t;
+    let markup = shell(
+        t,
+        visit.language,
+        page.title,
+        html! {
+            div.portal-header__actor {
+                span.ds-muted { (visit.person.name) }
+                @if let Some(party) = page.acting {
+                    span { (t.acting_for) " " strong { (party.name) } @if let Some(org) = &party.org_number { " (" (t.org_no) " " (org) ")" } }
+                }
+                a.ds-link href={ (BASE) "/party?goto=" (crate::html::query_value(&visit.here)) } { (t.change_party) }
+            }
+            (language_switch(visit.language, &visit.here, t))
+            form.portal-logout method="post" action={ (BASE) "/logout" } {
+                input type="hidden" name="csrf" value=(visit.session.csrf_token());
+                button.ds-button type="submit" data-variant="tertiary" { (t.logout) }
+            }
+        },
+        page.body,
+    );
+    visit.finish(respond(status, markup, &page.form_targets))
+}
+
+/// A page for a browser without a usable session (errors, logged out).
+pub(crate) fn bare(language: Language, status: StatusCode, title: &str, body: Markup) -> Response {
+    let t = texts(language);
+    respond(status, shell(t, language, title, html! { (language_switch(language, BASE, t)) }, body), &[])
+}
+
+pub(crate) fn bare_error(language: Language, status: StatusCode, message: &str) -> Response {
+    let t = texts(language);
+    bare(language, status, t.error_title, html! { (alert("danger", None, html! { p.ds-paragraph { (message) } })) })
+}
+
+pub(crate) fn error_page(visit: &Visit, status: StatusCode, message: &str) -> Response {
+    let t = visit.t;
+    let body = html! {
+        (alert("danger", None, html! { p.ds-paragraph { (message) } }))
+        p.ds-paragraph { a.ds-link href={ (BASE) "/systemuser/overview" } { (t.back_to_overview) } }
+    };
+    let markup = shell(t, visit.language, t.error_title, html! { (language_switch(visit.language, &visit.here, t)) }, body);
+    respond(status, markup, &[])
+}
+
+fn shell(t: &Texts, _language: Language, title: &str, header_extra: Markup, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(t.html_lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – fullmakt" }
+                link rel="stylesheet" href={ (BASE) "/assets/portal.css" };
+            }
+            body.portal {
+                a.ds-skip-link href="#main" { (t.skip_link) }
+                header.portal-header {
+                    div.portal-header__brand {
+                        span.portal-header__name { "fullmakt" }
+                        span.portal-header__subtitle { (t.product_subtitle) }
+                    }
+                    (header_extra)
+                }
+                main #main .portal-main tabindex="-1" {
+                    h1.ds-heading data-size="lg" { (title) }
+                    (body)
+                }
+                footer.portal-footer { p.ds-paragraph data-size="sm" { (t.footer) } }
+            }
+        }
+    }
+}
+
+fn language_switch(current: Language, here: &str, t: &Texts) -> Markup {
+    html! {
+        nav.portal-language aria-label=(t.language) {
+            @for (language, code, name) in LANGUAGES {
+                @if language == current {
+                    a.ds-link href=(with_language(here, code)) aria-current="true" lang=(code) { (name) }
+                } @else {
+                    a.ds-link href=(with_language(here, code)) lang=(code) { (name) }
+                }
+            }
+        }
+    }
+}
+
+/// `here` with its `lang` parameter set to `code`.
+fn with_language(here: &str, code: &str) -> String {
+    let (path, query) = here.split_once('?').unwrap_or((here, ""));
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    pairs.retain(|(k, _)| k != "lang");
+    pairs.push(("lang".into(), code.into()));
+    format!("{path}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+}
+
+fn respond(status: StatusCode, markup: Markup, form_targets: &[String]) -> Response {
+    // Forms post to fullmakt; a form whose answer redirects to a vendor's validated redirect URL
+    // names that origin too, as browsers check redirects after a form against form-action.
+    let mut form_action = String::from("'self'");
+    for origin in form_targets {
+        if origin.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b',' && b != b'\'') {
+            form_action.push(' ');
+            form_action.push_str(origin);
+        }
+    }
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut response = (
+        status,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        ],
+        markup.into_string(),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response.headers_mut().insert(HeaderName::from_static("content-security-policy"), value);
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components
+
+pub(crate) fn alert(color: &str, heading: Option<&str>, content: Markup) -> Markup {
+    let role = if matches!(color, "danger" | "warning") { "alert" } else { "status" };
+    html! {
+        div.ds-alert data-color=(color) role=(role) {
+            @if let Some(h) = heading { h2.ds-heading data-size="xs" { (h) } }
+            (content)
+        }
+    }
+}
+
+/// A form that posts one action with the session's anti-forgery token and hidden fields.
+pub(crate) fn action_form(visit: &Visit, action: &str, hidden: &[(&str, &str)], buttons: Markup) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(visit.session.csrf_token());
+            @for (name, value) in hidden { input type="hidden" name=(name) value=(value); }
+            div.ds-button-group { (buttons) }
+        }
+    }
+}
+
+pub(crate) fn date(unix: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!("{:02}.{:02}.{}", t.day(), u8::from(t.month()), t.year()),
+        Err(_) => String::new(),
+    }
+}
+
+/// The status and text a failed use case shows in the portal.
+pub(crate) fn failure(t: &Texts, error: &AuthError) -> (StatusCode, String) {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let text = match error {
+        AuthError::Problem(p) => match p.code {
+            AuthCode::RequestUserIsNotAccessManager => t.err_not_access_manager.to_owned(),
+            AuthCode::RequestNotFound | AuthCode::AgentRequestNotFound | AuthCode::PartyIdRequestMismatch | AuthCode::PartyIdAgentRequestMismatch => {
+                t.err_request_not_found.to_owned()
+            }
+            AuthCode::RequestStatusNotNew => t.err_not_new.to_owned(),
+            AuthCode::SystemUserAlreadyExists => t.err_already_exists.to_owned(),
+            AuthCode::AccessPackageDelegationMissingRequiredAccess | AuthCode::AccessPackageDelegationCheckFailed => {
+                t.err_missing_package_rights.to_owned()
+            }
+            AuthCode::DelegationRightMissingPackageAccess
+            | AuthCode::DelegationRightMissingRoleAccess
+            | AuthCode::DelegationRightMissingDelegationAccess
+            | AuthCode::DelegationRightResourceNotDelegable
+            | AuthCode::DelegationRightResourceIsMaskinPortenSchema
+            | AuthCode::UnableToDoDelegationCheck => t.err_missing_rights.to_owned(),
+            AuthCode::SystemUserNotFound => t.err_system_user_not_found.to_owned(),
+            code => (t.err_generic)(&code.to_string()),
+        },
+        AuthError::Admin(fullmakt_service::AdminError::Forbidden(_)) => t.err_forbidden.to_owned(),
+        AuthError::Admin(fullmakt_service::AdminError::NotFound(_)) => t.err_page_not_found.to_owned(),
+        other if other.status() >= 500 => (t.err_generic)(&other.status().to_string()),
+        other => (t.err_generic)(&other.status().to_string()),
+    };
+    (status, text)
+}
+
+/// The page for a failed use case.
+pub(crate) fn failure_page(visit: &Visit, error: &AuthError) -> Response {
+    if error.status() >= 500 {
+        tracing::error!(error = ?error, "portal: a use case failed");
+    }
+    let (status, text) = failure(visit.t, error);
+    visit.error(status, &text)
+}
