@@ -60,34 +60,34 @@ async fn sql(db: &TestDb, statement: &str) {
 }
 
 /// One answer, with the redirect target and the body as text.
-struct Reply {
-    status: u16,
-    location: String,
-    body: String,
-    headers: HeaderMap,
+pub(crate) struct Reply {
+    pub status: u16,
+    pub location: String,
+    pub body: String,
+    pub headers: HeaderMap,
 }
 
 impl Reply {
-    fn set_cookies(&self) -> Vec<String> {
+    pub fn set_cookies(&self) -> Vec<String> {
         self.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
     }
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// A browser that follows nothing by itself and keeps cookies by name and path.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
-    cookies: Vec<(String, String, String)>,
+    pub cookies: Vec<(String, String, String)>,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self { http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(), cookies: Vec::new() }
     }
 
-    fn cookie(&self, name: &str) -> Option<String> {
+    pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.iter().find(|(n, _, _)| n == name).map(|(_, v, _)| v.clone())
     }
 
@@ -131,13 +131,13 @@ impl Browser {
     }
 
     /// A browser's GET: asks for HTML.
-    async fn get(&mut self, url: &str) -> Reply {
+    pub async fn get(&mut self, url: &str) -> Reply {
         let request = self.http.get(url).header("accept", "text/html");
         self.send(request, url).await
     }
 
     /// A GET with just these headers (no Accept: errors come as problem+json).
-    async fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> Reply {
+    pub async fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = self.http.get(url);
         for (k, v) in headers {
             request = request.header(*k, *v);
@@ -145,7 +145,7 @@ impl Browser {
         self.send(request, url).await
     }
 
-    async fn post_form(&mut self, url: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
+    pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
         let mut request = self.http.post(url).form(form);
         for (k, v) in headers {
             request = request.header(*k, *v);

@@ -11,6 +11,7 @@ mod interop;
 mod key_rotation;
 mod login;
 mod operations;
+mod portal;
 mod register;
 mod requests;
 mod resource_registry;

@@ -33,9 +33,10 @@ pub(crate) fn render(visit: &Visit, status: StatusCode, page: Page<'_>) -> Respo
         page.title,
         html! {
             div.portal-header__actor {
-                span.ds-muted { (visit.person.name) }
+                strong { (visit.person.name) }
                 @if let Some(party) = page.acting {
-                    span { (t.acting_for) " " strong { (party.name) } @if let Some(org) = &party.org_number { " (" (t.org_no) " " (org) ")" } }
+                    span { (t.acting_for) " " (party.name) }
+                    @if let Some(org) = &party.org_number { span.ds-muted { (t.org_no) "\u{a0}" (org) } }
                 }
                 a.ds-link href={ (BASE) "/party?goto=" (crate::html::query_value(&visit.here)) } { (t.change_party) }
             }
@@ -84,9 +85,9 @@ fn shell(t: &Texts, _language: Language, title: &str, header_extra: Markup, body
             body.portal {
                 a.ds-skip-link href="#main" { (t.skip_link) }
                 header.portal-header {
-                    div.portal-header__brand {
-                        span.portal-header__name { "fullmakt" }
-                        span.portal-header__subtitle { (t.product_subtitle) }
+                    a.portal-header__brand href={ (BASE) "/systemuser/overview" } {
+                        span { "fullmakt" }
+                        small { (t.product_subtitle) }
                     }
                     (header_extra)
                 }
@@ -105,9 +106,9 @@ fn language_switch(current: Language, here: &str, t: &Texts) -> Markup {
         nav.portal-language aria-label=(t.language) {
             @for (language, code, name) in LANGUAGES {
                 @if language == current {
-                    a.ds-link href=(with_language(here, code)) aria-current="true" lang=(code) { (name) }
+                    a.ds-link href=(with_language(here, code)) aria-current="true" lang=(code) hreflang=(code) { (name) }
                 } @else {
-                    a.ds-link href=(with_language(here, code)) lang=(code) { (name) }
+                    a.ds-link href=(with_language(here, code)) lang=(code) hreflang=(code) { (name) }
                 }
             }
         }

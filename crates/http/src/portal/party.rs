@@ -62,7 +62,6 @@ pub(crate) async fn choose_page(State(state): State<AppState>, headers: HeaderMa
 
 #[derive(Deserialize)]
 pub(crate) struct ChooseForm {
-    csrf: String,
     party: i64,
     #[serde(default)]
     goto: Option<String>,
@@ -70,7 +69,7 @@ pub(crate) struct ChooseForm {
 
 pub(crate) async fn choose(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let form: Option<ChooseForm> = serde_urlencoded::from_str(&body).ok();
-    let mut visit = match Visit::begin_form(&state, &headers, &uri, form.as_ref().map_or("", |f| f.csrf.as_str())).await {
+    let mut visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -90,16 +89,10 @@ pub(crate) async fn choose(State(state): State<AppState>, headers: HeaderMap, ur
     visit.redirect(&portal_path(form.goto.as_deref()))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct LogoutForm {
-    csrf: String,
-}
-
 /// Ends the session server-side and clears the cookies. A logout without a session (or with a
 /// stale form) still clears the browser's cookies.
 pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
-    let form: Option<LogoutForm> = serde_urlencoded::from_str(&body).ok();
-    match Visit::begin_form(&state, &headers, &uri, form.as_ref().map_or("", |f| f.csrf.as_str())).await {
+    match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(mut visit) => {
             visit.end(&state).await;
             visit.redirect(&format!("{BASE}/loggedout"))

@@ -31,7 +31,6 @@ pub(crate) struct RequestQuery {
 
 #[derive(Deserialize)]
 pub(crate) struct RequestForm {
-    csrf: String,
     id: String,
     action: String,
     #[serde(default)]
@@ -206,7 +205,7 @@ pub(crate) async fn agent_action(State(state): State<AppState>, headers: HeaderM
 /// redirect URL when the request has one, else back to the request, which shows the outcome.
 async fn request_action(state: &AppState, headers: &HeaderMap, uri: &Uri, body: &str, kind: UserType) -> Response {
     let form: Option<RequestForm> = serde_urlencoded::from_str(body).ok();
-    let mut visit = match Visit::begin_form(state, headers, uri, form.as_ref().map_or("", |f| f.csrf.as_str())).await {
+    let mut visit = match Visit::begin_form(state, headers, uri, body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -339,7 +338,7 @@ async fn show_change(state: &AppState, visit: &Visit, view: &PartyChangeRequestV
 
 pub(crate) async fn change_action(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let form: Option<RequestForm> = serde_urlencoded::from_str(&body).ok();
-    let mut visit = match Visit::begin_form(&state, &headers, &uri, form.as_ref().map_or("", |f| f.csrf.as_str())).await {
+    let mut visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -98,14 +98,8 @@ pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMa
     render(&visit, StatusCode::OK, Page { title: &view.row.integration_title, acting: Some(&party), body, form_targets: vec![] })
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf: String,
-}
-
 pub(crate) async fn delete(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>, body: String) -> Response {
-    let form: Option<CsrfForm> = serde_urlencoded::from_str(&body).ok();
-    let visit = match Visit::begin_form(&state, &headers, &uri, form.as_ref().map_or("", |f| f.csrf.as_str())).await {
+    let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -211,13 +205,12 @@ pub(crate) async fn create_page(State(state): State<AppState>, headers: HeaderMa
 
 #[derive(Deserialize)]
 pub(crate) struct CreateForm {
-    csrf: String,
     system: String,
 }
 
 pub(crate) async fn create(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let form: Option<CreateForm> = serde_urlencoded::from_str(&body).ok();
-    let visit = match Visit::begin_form(&state, &headers, &uri, form.as_ref().map_or("", |f| f.csrf.as_str())).await {
+    let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };

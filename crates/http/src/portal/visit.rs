@@ -131,9 +131,11 @@ impl Visit {
     }
 
     /// Like [`Visit::begin`] for a form post: a session is required (no login detour, which
-    /// would lose the form), the anti-forgery token must be the session's and a browser's
-    /// `Origin`, when sent, must be fullmakt's.
-    pub async fn begin_form(state: &AppState, headers: &HeaderMap, uri: &Uri, csrf: &str) -> Result<Visit, Response> {
+    /// would lose the form), the form's anti-forgery token (`csrf`) must be the session's and a
+    /// browser's `Origin`, when sent, must be fullmakt's. The rest of the form is the caller's.
+    pub async fn begin_form(state: &AppState, headers: &HeaderMap, uri: &Uri, form: &str) -> Result<Visit, Response> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(form).unwrap_or_default();
+        let csrf = pairs.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
         let (language, _) = language_of(headers, uri);
         let t = texts(language);
         if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
