@@ -8,14 +8,14 @@
 //! back to the portal with the session's anti-forgery token; every state change is one service
 //! call, hence one transaction.
 
-mod describe;
-mod layout;
-mod overview;
-mod party;
-mod requests;
-mod system_users;
-mod texts;
-mod visit;
+pub(crate) mod describe;
+pub(crate) mod layout;
+pub(crate) mod overview;
+pub(crate) mod party;
+pub(crate) mod requests;
+pub(crate) mod system_users;
+pub(crate) mod texts;
+pub(crate) mod visit;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -46,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(&format!("{BASE}/assets/portal.css"), get(stylesheet))
 }
 
-async fn stylesheet() -> Response {
+#[utoipa::path(get, path = "/accessmanagement/ui/assets/portal.css", tag = "portal", responses((status = 200, description = "The portal's stylesheet (text/css)")))]
+pub(crate) async fn stylesheet() -> Response {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], STYLESHEET).into_response()
 }

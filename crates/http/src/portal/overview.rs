@@ -18,10 +18,13 @@ use crate::html::query_value;
 use crate::login::redirect;
 use crate::AppState;
 
+#[utoipa::path(get, path = "/accessmanagement/ui", tag = "portal", responses((status = 303, description = "To the overview")))]
 pub(crate) async fn home() -> Response {
     redirect(StatusCode::SEE_OTHER, &format!("{BASE}/systemuser/overview"))
 }
 
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/overview", tag = "portal", params(("lang" = Option<String>, Query, description = "nb, nn or en (remembered)")),
+    responses((status = 200, description = "HTML: escalated requests, own and agent system users of the acting party"), (status = 303, description = "To login, or to the party picker")))]
 pub(crate) async fn overview(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let visit = match Visit::begin(&state, &headers, &uri).await {
         Ok(v) => v,

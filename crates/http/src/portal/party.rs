@@ -21,6 +21,8 @@ fn portal_path(goto: Option<&str>) -> String {
     }
 }
 
+#[utoipa::path(get, path = "/accessmanagement/ui/party", tag = "portal", params(("goto" = Option<String>, Query, description = "A portal path to return to")),
+    responses((status = 200, description = "HTML: the organisations the person may act for"), (status = 303, description = "To login")))]
 pub(crate) async fn choose_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let visit = match Visit::begin(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -67,6 +69,8 @@ pub(crate) struct ChooseForm {
     goto: Option<String>,
 }
 
+#[utoipa::path(post, path = "/accessmanagement/ui/party", tag = "portal", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf, party, goto"),
+    responses((status = 303, description = "To goto (a portal path)"), (status = 400, description = "Malformed form"), (status = 403, description = "Not a party of the person's, or a forged form")))]
 pub(crate) async fn choose(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let form: Option<ChooseForm> = serde_urlencoded::from_str(&body).ok();
     let mut visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
@@ -91,6 +95,8 @@ pub(crate) async fn choose(State(state): State<AppState>, headers: HeaderMap, ur
 
 /// Ends the session server-side and clears the cookies. A logout without a session (or with a
 /// stale form) still clears the browser's cookies.
+#[utoipa::path(post, path = "/accessmanagement/ui/logout", tag = "portal", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf"),
+    responses((status = 303, description = "Session ended server-side, cookies cleared; to the logged-out page"), (status = 403, description = "No session or a forged form")))]
 pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(mut visit) => {
@@ -101,6 +107,7 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap, ur
     }
 }
 
+#[utoipa::path(get, path = "/accessmanagement/ui/loggedout", tag = "portal", responses((status = 200, description = "HTML")))]
 pub(crate) async fn logged_out(headers: HeaderMap, uri: Uri) -> Response {
     let (language, _) = language_of(&headers, &uri);
     let t = texts(language);

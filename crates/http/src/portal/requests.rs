@@ -57,10 +57,14 @@ fn origin_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok().map(|u| u.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/request", tag = "portal", params(("id" = String, Query), ("DONTCHOOSEREPORTEE" = Option<bool>, Query), ("skiplogout" = Option<bool>, Query)),
+    responses((status = 200, description = "HTML: the request in words, with approve and reject, or escalation"), (status = 303, description = "To login"), (status = 400, description = "No id"), (status = 403, description = "No relation to the request's organisation"), (status = 404, description = "No such request (for the chosen actor)")))]
 pub(crate) async fn standard_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     request_page(&state, &headers, &uri, UserType::Standard).await
 }
 
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/agentrequest", tag = "portal", params(("id" = String, Query), ("DONTCHOOSEREPORTEE" = Option<bool>, Query), ("skiplogout" = Option<bool>, Query)),
+    responses((status = 200, description = "HTML: the agent request"), (status = 303, description = "To login"), (status = 403, description = "No relation"), (status = 404, description = "No such request")))]
 pub(crate) async fn agent_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     request_page(&state, &headers, &uri, UserType::Agent).await
 }
@@ -192,10 +196,14 @@ async fn show_request(
     render(visit, status, Page { title, acting: Some(&view.party), body, form_targets })
 }
 
+#[utoipa::path(post, path = "/accessmanagement/ui/systemuser/request", tag = "portal", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf, id, action=approve|reject|escalate, skiplogout"),
+    responses((status = 303, description = "To the vendor's redirect URL (logged out), the overview, or back to the request"), (status = 400, description = "Malformed form"), (status = 403, description = "No session, wrong anti-forgery token or origin"), (status = 409, description = "HTML: the refusal, on the request page")))]
 pub(crate) async fn standard_action(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     request_action(&state, &headers, &uri, &body, UserType::Standard).await
 }
 
+#[utoipa::path(post, path = "/accessmanagement/ui/systemuser/agentrequest", tag = "portal", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf, id, action=approve|reject|escalate, skiplogout"),
+    responses((status = 303, description = "As for standard requests"), (status = 400, description = "Malformed form"), (status = 403, description = "No session or forged form"), (status = 409, description = "HTML: the refusal")))]
 pub(crate) async fn agent_action(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     request_action(&state, &headers, &uri, &body, UserType::Agent).await
 }
@@ -246,6 +254,8 @@ async fn request_action(state: &AppState, headers: &HeaderMap, uri: &Uri, body: 
 // ---------------------------------------------------------------------------------------------
 // Change requests
 
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/changerequest", tag = "portal", params(("id" = String, Query), ("DONTCHOOSEREPORTEE" = Option<bool>, Query)),
+    responses((status = 200, description = "HTML: what is added and what is removed"), (status = 303, description = "To login"), (status = 403, description = "Not an access manager of the organisation"), (status = 404, description = "No such change request")))]
 pub(crate) async fn change_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let mut visit = match Visit::begin(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -336,6 +346,8 @@ async fn show_change(state: &AppState, visit: &Visit, view: &PartyChangeRequestV
     render(visit, status, Page { title: t.change_title, acting: Some(&view.party), body, form_targets })
 }
 
+#[utoipa::path(post, path = "/accessmanagement/ui/systemuser/changerequest", tag = "portal", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf, id, action=approve|reject, skiplogout"),
+    responses((status = 303, description = "To the vendor's redirect URL (logged out), the overview, or back"), (status = 400, description = "Malformed form"), (status = 403, description = "No session or forged form"), (status = 409, description = "HTML: the refusal")))]
 pub(crate) async fn change_action(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let form: Option<RequestForm> = serde_urlencoded::from_str(&body).ok();
     let mut visit = match Visit::begin_form(&state, &headers, &uri, &body).await {

@@ -22,6 +22,8 @@ fn approvals(state: &AppState) -> Approvals<'_> {
 }
 
 /// What the system user holds now (standard) or was approved for (agent), in words.
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/{id}", tag = "portal", params(("id" = String, Path)),
+    responses((status = 200, description = "HTML: the system user's packages and rights"), (status = 303, description = "To login or the party picker"), (status = 403, description = "No access for the acting party"), (status = 404, description = "No such system user")))]
 pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>) -> Response {
     let visit = match Visit::begin(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -66,6 +68,8 @@ pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, u
 }
 
 /// The confirmation step: what deleting means, and the button that does it.
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/{id}/delete", tag = "portal", params(("id" = String, Path)),
+    responses((status = 200, description = "HTML: the confirmation step"), (status = 404, description = "No such system user")))]
 pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>) -> Response {
     let visit = match Visit::begin(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -98,6 +102,8 @@ pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMa
     render(&visit, StatusCode::OK, Page { title: &view.row.integration_title, acting: Some(&party), body, form_targets: vec![] })
 }
 
+#[utoipa::path(post, path = "/accessmanagement/ui/systemuser/{id}/delete", tag = "portal", params(("id" = String, Path)), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf"),
+    responses((status = 303, description = "To the overview"), (status = 403, description = "No session, forged form, or not an access manager"), (status = 404, description = "No such system user")))]
 pub(crate) async fn delete(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>, body: String) -> Response {
     let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
         Ok(v) => v,
@@ -122,6 +128,8 @@ pub(crate) struct CreateQuery {
 
 /// Step 1 (no `system`): choose among the visible systems. Step 2: what the chosen system gets,
 /// and the button that creates the system user.
+#[utoipa::path(get, path = "/accessmanagement/ui/systemuser/create", tag = "portal", params(("system" = Option<String>, Query, description = "The chosen system (step 2)")),
+    responses((status = 200, description = "HTML: the visible systems, or what the chosen one gets"), (status = 403, description = "HTML: the person may not create system users"), (status = 404, description = "No such visible system")))]
 pub(crate) async fn create_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let visit = match Visit::begin(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -208,6 +216,8 @@ pub(crate) struct CreateForm {
     system: String,
 }
 
+#[utoipa::path(post, path = "/accessmanagement/ui/systemuser/create", tag = "portal", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf, system"),
+    responses((status = 303, description = "To the new system user's page"), (status = 400, description = "Malformed form, or the system user exists"), (status = 403, description = "No session, forged form, or no authority")))]
 pub(crate) async fn create(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: String) -> Response {
     let form: Option<CreateForm> = serde_urlencoded::from_str(&body).ok();
     let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
