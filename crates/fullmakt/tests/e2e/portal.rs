@@ -290,3 +290,100 @@ async fn languages_logout_and_malformed_pages() {
         assert_eq!(vendor_browser.get(&format!("{base}/systemuser/overview")).await.status, 303);
     }
 }
+
+#[tokio::test]
+async fn agent_and_change_requests_are_answered_on_their_pages() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        let _vendor = Vendor::setup(&server).await;
+        seed(&server).await;
+        let (customer, _) = people(&server).await;
+        let base = format!("{}{UI}", server.public_url);
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let manager_token = person_token(&db, MANAGER);
+        let mut manager = logged_in(&db, MANAGER);
+
+        // An agent request: its page lists the packages for clients; approving creates the agent.
+        let agent_system = register_system(&server, "accounting", |s| {
+            s["accessPackages"] = json!([{"urn": crate::requests::CLIENT_PACKAGE}]);
+            s["rights"] = json!([]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let agent = json!({"systemId": agent_system, "partyOrgNo": CUSTOMER, "accessPackages": [{"urn": crate::requests::CLIENT_PACKAGE}]});
+        let (status, created) = post_request(&server, &writer, "vendor/agent", &agent).await;
+        assert_eq!(status, 201, "{created}");
+        let agent_id = created["id"].as_str().unwrap().to_owned();
+        let confirm = created["confirmUrl"].as_str().unwrap().to_owned();
+        assert!(confirm.contains("/accessmanagement/ui/systemuser/agentrequest?id="), "{confirm}");
+        // The standard page does not show an agent request.
+        assert_eq!(manager.get(&format!("{base}/systemuser/request?id={agent_id}&DONTCHOOSEREPORTEE=true")).await.status, 404);
+        let page = manager.get(&confirm).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Godkjenn systemtilgang for klientene dine") && page.body.contains("Regnskapsfører lønn"), "{}", page.body);
+        let token = csrf(&page);
+        let done = manager.post_form(&format!("{base}/systemuser/agentrequest"), &[("id", &agent_id), ("action", "approve"), ("csrf", &token)], &[]).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let (_, agents) = call(&server, Method::GET, &format!("/authentication/api/v1/systemuser/agent/{customer}"), Some(&manager_token), None).await;
+        assert_eq!(agents[0]["id"], agent_id.as_str(), "{agents}");
+        let overview = manager.get(&format!("{base}/systemuser/overview")).await;
+        assert!(overview.body.contains("Administrere klienter"), "{}", overview.body);
+
+        // A change request: what is added and what is removed, then approve.
+        let system = register_system(&server, "payroll", |_| {}).await;
+        let (_, created) = post_request(&server, &writer, "vendor", &standard_request(&system)).await;
+        let su = created["id"].as_str().unwrap().to_owned();
+        let page = manager.get(created["confirmUrl"].as_str().unwrap()).await;
+        let token = csrf(&page);
+        assert_eq!(manager.post_form(&format!("{base}/systemuser/request"), &[("id", &su), ("action", "approve"), ("csrf", &token), ("skiplogout", "true")], &[]).await.status, 303);
+        let correlation = uuid::Uuid::new_v4().to_string();
+        let change = json!({"requiredAccessPackages": [{"urn": "urn:altinn:accesspackage:skatt-naering"}],
+            "unwantedRights": [{"resource": [{"id": "urn:altinn:resource", "value": crate::requests::PAYROLL}]}]});
+        let path = format!("/authentication/api/v1/systemuser/changerequest/vendor?correlation-id={correlation}&system-user-id={su}");
+        let (status, first) = call(&server, Method::POST, &path, Some(&writer), Some(&change.to_string())).await;
+        assert_eq!(status, 201, "{first}");
+        let page = manager.get(first["confirmUrl"].as_str().unwrap()).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let (added, removed) = page.body.split_once("Dette blir fjernet").expect("a removal section");
+        assert!(added.contains("Dette blir lagt til") && added.contains("Skatt næring"), "{added}");
+        assert!(removed.contains("Tjeneste"), "{removed}");
+        // The clerk is no access manager: AUTH-00066's text, no form.
+        let mut clerk = logged_in(&db, CLERK);
+        let refused = clerk.get(first["confirmUrl"].as_str().unwrap()).await;
+        assert_eq!(refused.status, 403);
+        let token = csrf(&page);
+        let done = manager.post_form(&format!("{base}/systemuser/changerequest"), &[("id", &correlation), ("action", "approve"), ("csrf", &token)], &[]).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.location, format!("{UI}/systemuser/changerequest?id={correlation}"), "no redirect URL: back to the change request");
+        let after = manager.get(&format!("{}{}", server.public_url, done.location)).await;
+        assert!(after.body.contains("Endringen er godkjent"), "{}", after.body);
+        let (_, holds) = call(&server, Method::GET, &format!("/authentication/api/v1/systemuser/{customer}/{su}/delegations"), Some(&manager_token), None).await;
+        assert_eq!(holds["rights"], json!([]), "the payroll right is gone: {holds}");
+    }
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_https() {
+    let db = databases().await.remove(0);
+    let server = TestServer::start_with(&db, |o| {
+        o.test_data = true;
+        o.public_url = "https://fullmakt.example".into();
+    })
+    .await;
+    seed(&server).await;
+    people(&server).await;
+    let mut manager = logged_in(&db, MANAGER);
+    let page = manager.get(&format!("{}{UI}/systemuser/overview?lang=nn", server.base)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let set = page.set_cookies();
+    assert!(set.iter().any(|c| c.starts_with("fullmakt_portal=") && c.contains("; Secure") && c.contains("HttpOnly")), "{set:?}");
+    assert!(set.iter().any(|c| c.starts_with("fullmakt_lang=nn") && c.contains("; Secure")), "{set:?}");
+    // A form from the https origin is accepted, from the plain one refused.
+    let token = csrf(&page);
+    let refused = manager.post_form(&format!("{}{UI}/logout", server.base), &[("csrf", &token)], &[("origin", &server.base)]).await;
+    assert_eq!(refused.status, 403);
+    let out = manager.post_form(&format!("{}{UI}/logout", server.base), &[("csrf", &token)], &[("origin", "https://fullmakt.example")]).await;
+    assert_eq!(out.status, 303);
+    assert!(out.set_cookies().iter().all(|c| c.contains("; Secure")), "{:?}", out.set_cookies());
+}
