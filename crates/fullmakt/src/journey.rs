@@ -26,6 +26,11 @@ pub struct JourneyArgs {
     /// Where `serve --demo` wrote the vendor's key and settings.
     #[arg(long, env = "FULLMAKT_DEMO_DIR", default_value = "demo")]
     pub demo_dir: PathBuf,
+    /// Leave the approval to you: open the printed link in a browser, log in as the bakery's
+    /// managing director and approve in the portal; the journey waits (up to ten minutes) and
+    /// then goes on.
+    #[arg(long)]
+    pub in_browser: bool,
 }
 
 type HttpClient = hyper_util::client::legacy::Client<
@@ -64,6 +69,18 @@ fn private_key(path: &std::path::Path) -> Result<SigningKey, String> {
 }
 
 impl Journey {
+    /// Polls the vendor's view of the request until someone answers it in the portal.
+    async fn wait_for_answer(&self, vendor: &str, request_id: &str) -> Result<String, String> {
+        for _ in 0..300 {
+            let (status, body) = self.call(hyper::Method::GET, &format!("/authentication/api/v1/systemuser/request/vendor/{request_id}"), vendor, None).await?;
+            expect(status == 200, "reading the request", status, &body)?;
+            match body["status"].as_str() {
+                Some("New") | None => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
+                Some(other) => return Ok(other.to_owned()),
+            }
+        }
+        Err("nobody answered the request in the portal within ten minutes".into())
+    }
     fn say(&mut self, what: &str) {
         self.step += 1;
         println!("{:>2}. {what}", self.step);
@@ -274,6 +291,14 @@ pub async fn run(args: JourneyArgs) -> Result<(), String> {
     Journey::detail(format!("request {request_id}, status {}", body["status"]));
     Journey::detail(format!("the customer confirms at {}", body["confirmUrl"].as_str().unwrap_or_default()));
 
+    let confirm_url = body["confirmUrl"].as_str().unwrap_or_default().to_owned();
+    if args.in_browser {
+        j.say("Approve it in the portal: open this link, choose Kari Demo Solstråle at the test identity provider, and approve.");
+        Journey::detail(&confirm_url);
+        let status = j.wait_for_answer(&vendor, &request_id).await?;
+        expect(status == "Accepted", "your answer in the portal", 200, &json!(status))?;
+        Journey::detail("approved in the portal");
+    }
     j.say(&format!("The bakery's managing director ({CUSTOMER_MANAGER_PID}) logs in through the test identity provider."));
     let manager = j.log_in(CUSTOMER_MANAGER_PID).await?;
     Journey::detail("the login's callback set the AltinnStudioRuntime cookie");
@@ -284,10 +309,12 @@ pub async fn run(args: JourneyArgs) -> Result<(), String> {
     let party = body["partyId"].as_i64().unwrap_or_default();
     Journey::detail(format!("for party {party}; she may approve: {}", body["userMayEscalateButNotApprove"] == false));
 
-    j.say("She approves it (POST …/systemuser/request/{party}/{id}/approve).");
-    let (status, body) = j.call(Method::POST, &format!("/authentication/api/v1/systemuser/request/{party}/{request_id}/approve"), &manager, None).await?;
-    expect(status == 200, "the approval", status, &body)?;
-    Journey::detail(format!("system user {request_id} created with package lonn and the rights on {DEMO_RESOURCE}"));
+    if !args.in_browser {
+        j.say("She approves it (POST …/systemuser/request/{party}/{id}/approve).");
+        let (status, body) = j.call(Method::POST, &format!("/authentication/api/v1/systemuser/request/{party}/{request_id}/approve"), &manager, None).await?;
+        expect(status == 200, "the approval", status, &body)?;
+        Journey::detail(format!("system user {request_id} created with package lonn and the rights on {DEMO_RESOURCE}"));
+    }
 
     j.say("The vendor gets a system-user token for the bakery (POST /token with authorization_details).");
     let (status, body) = j.token("altinn:instances.read", Some(Journey::system_user_details())).await?;
