@@ -125,7 +125,8 @@ fn with_language(here: &str, code: &str) -> String {
 }
 
 fn respond(status: StatusCode, markup: Markup, form_targets: &[String]) -> Response {
-    // Forms post to fullmakt; a form whose answer redirects to a vendor's validated redirect URL
+    // Referrer-Policy same-origin, not no-referrer: under no-referrer browsers post forms with
+    // `Origin: null`, which the form check must refuse. Forms post to fullmakt; a form whose answer redirects to a vendor's validated redirect URL
     // names that origin too, as browsers check redirects after a form against form-action.
     let mut form_action = String::from("'self'");
     for origin in form_targets {
@@ -143,7 +144,7 @@ fn respond(status: StatusCode, markup: Markup, form_targets: &[String]) -> Respo
             (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
             (CACHE_CONTROL, HeaderValue::from_static("no-store")),
             (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-            (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (REFERRER_POLICY, HeaderValue::from_static("same-origin")),
         ],
         markup.into_string(),
     )
