@@ -268,3 +268,38 @@ async fn old_requests_time_out_and_approvers_without_the_packages_create_nothing
         assert!(matches!(refused, AuthError::Admin(fullmakt_service::AdminError::Forbidden(_))), "{refused:?}");
     }
 }
+
+/// The reference revokes in Access Management, then soft-deletes; a failure in between leaves a
+/// system user without its rights (AUTH-00054/56). Here deletion is one transaction: a failure
+/// at its last step leaves the system user, its grants and its request as they were.
+#[tokio::test]
+async fn a_failure_while_deleting_leaves_the_system_user_whole() {
+    for (store, url, _dir) in stores_with_urls().await {
+        let w = World::new(store).await;
+        let id = w.request().await;
+        let approvals = w.approvals();
+        approvals.approve(&w.manager, w.customer.party_id, UserType::Standard, &id).await.unwrap();
+        let grants_before = w.store.grants_from(w.customer.party_id, &id).await.unwrap();
+        assert!(!grants_before.is_empty());
+        // Marking the request deleted is the deletion's last write: make it fail.
+        let postgres = url.starts_with("postgres");
+        execute(
+            &url,
+            if postgres {
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER refuse_requests BEFORE UPDATE ON system_user_requests FOR EACH ROW EXECUTE FUNCTION refuse();"
+            } else {
+                "CREATE TRIGGER refuse_requests BEFORE UPDATE ON system_user_requests BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+            },
+        )
+        .await;
+        let before = w.store.change_sequence().await.unwrap();
+        assert!(approvals.delete_standard(&w.manager, w.customer.party_id, &id).await.is_err());
+        assert_eq!(w.store.change_sequence().await.unwrap(), before, "nothing committed");
+        assert_eq!(w.store.system_user(&id).await.unwrap().map(|s| s.is_deleted), Some(0), "the system user is still active");
+        assert_eq!(w.store.grants_from(w.customer.party_id, &id).await.unwrap(), grants_before, "with every grant");
+        assert_eq!(w.store.request(&id).await.unwrap().map(|r| r.is_deleted), Some(0), "and its request");
+        assert_eq!(w.token_lookup().await.as_deref(), Some(id.as_str()), "it still gets tokens");
+        assert_eq!(w.decision(&id).await, "Permit");
+    }
+}
