@@ -452,3 +452,12 @@ pub fn person_token(db: &TestDb, pid: &str) -> String {
     assert!(ok, "test-token person --pid {pid}: {err}");
     out.trim().to_owned()
 }
+
+/// Runs SQL on the test database (to let time pass for a row, or remove a person).
+pub async fn sql(db: &TestDb, statement: &str) {
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    pool.execute(statement).await.unwrap();
+    pool.close().await;
+}

@@ -50,15 +50,6 @@ async fn add_person(server: &TestServer, pid: &str, name: &str) -> fullmakt_serv
     fullmakt_service::register::add_person(&server.store, &input, fullmakt_domain::SyntheticNumbers::Accept).await.unwrap()
 }
 
-/// Runs SQL on the test database (to let time pass for a row, or remove a person).
-async fn sql(db: &TestDb, statement: &str) {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    pool.execute(statement).await.unwrap();
-    pool.close().await;
-}
-
 /// One answer, with the redirect target and the body as text.
 pub(crate) struct Reply {
     pub status: u16,

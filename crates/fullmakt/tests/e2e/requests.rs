@@ -206,10 +206,17 @@ async fn every_rule_of_request_creation_has_its_code_and_changes_nothing() {
         }
         let not_found = post_request(&server, &writer, "vendor", &with(&|b| b["accessPackages"] = json!([{"urn": "urn:altinn:accesspackage:post-og-arkiv"}]))).await;
         assert_eq!(not_found.1["NotFoundPackages"], "urn:altinn:accesspackage:post-og-arkiv");
+        let mut client_package = with(&|b| b["accessPackages"] = json!([{"urn": PACKAGE}, {"urn": CLIENT_PACKAGE}]));
+        client_package["systemId"] = json!(with_client_package);
+        let not_assignable = post_request(&server, &writer, "vendor", &client_package).await;
+        assert_auth(&not_assignable, 400, "AUTH-00064");
+        assert_eq!(not_assignable.1["NotDelegablePackages"], CLIENT_PACKAGE, "only the package a standard system user cannot get");
 
         // Agent requests: packages required, and only ones that may be delegated on to clients.
         let agent = |packages: Value| json!({"systemId": with_client_package, "partyOrgNo": CUSTOMER, "accessPackages": packages});
         assert_auth(&post_request(&server, &writer, "vendor/agent", &agent(json!([]))).await, 400, "AUTH-00058");
+        let no_packages = json!({"systemId": with_client_package, "partyOrgNo": CUSTOMER});
+        assert_auth(&post_request(&server, &writer, "vendor/agent", &no_packages).await, 400, "AUTH-00058");
         let refused = post_request(&server, &writer, "vendor/agent", &agent(json!([{"urn": ADMIN_PACKAGE}]))).await;
         assert_auth(&refused, 400, "AUTH-00065");
         assert_eq!(refused.1["NotDelegablePackages"], ADMIN_PACKAGE);
@@ -321,5 +328,105 @@ async fn pages_neither_skip_nor_repeat_when_requests_arrive_between_reads() {
         assert_eq!(seen, expected);
         let bad = call(&server, Method::GET, &format!("{REQUESTS}/vendor/bysystem/{system}?token=%%%"), Some(&writer), None).await;
         assert_eq!(bad.0, 400, "{}", bad.1);
+    });
+}
+
+#[tokio::test]
+async fn a_deleted_system_takes_no_requests_and_an_agent_request_is_not_a_standard_one() {
+    on_every_store!(|server, _vendor| {
+        seed(&server).await;
+        let payroll = register_system(&server, "payroll", |_| {}).await;
+        let mixed = register_system(&server, "mixed", |s| {
+            s["accessPackages"] = json!([{"urn": PACKAGE}, {"urn": CLIENT_PACKAGE}]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+
+        // One identity, both kinds: the agent duplicate check looks at agent requests only (the
+        // reference looks at the standard table and would answer with the standard request).
+        let mut standard = standard_request(&mixed);
+        standard["externalRef"] = json!("shared");
+        let agent = json!({"externalRef": "shared", "systemId": mixed, "partyOrgNo": CUSTOMER, "accessPackages": [{"urn": CLIENT_PACKAGE}]});
+        let (status, first_standard) = post_request(&server, &writer, "vendor", &standard).await;
+        assert_eq!(status, 201, "{first_standard}");
+        let (status, first_agent) = post_request(&server, &writer, "vendor/agent", &agent).await;
+        assert_eq!(status, 201, "an agent request of its own: {first_agent}");
+        assert_ne!(first_agent["id"], first_standard["id"]);
+        assert!(first_agent["confirmUrl"].as_str().unwrap().ends_with("&DONTCHOOSEREPORTEE=true"), "{first_agent}");
+        // Each kind again: 200 with its own request, the same id and confirmUrl.
+        for (path, body, first) in [("vendor", &standard, &first_standard), ("vendor/agent", &agent, &first_agent)] {
+            let (status, again) = post_request(&server, &writer, path, body).await;
+            assert_eq!(status, 200, "{path}: {again}");
+            assert_eq!((&again["id"], &again["confirmUrl"]), (&first["id"], &first["confirmUrl"]), "{path}");
+        }
+        let by_ref = |kind: &str, external_ref: &str| format!("{REQUESTS}/vendor{kind}/byexternalref/{mixed}/{CUSTOMER}/{external_ref}");
+        assert_eq!(call(&server, Method::GET, &by_ref("", "shared"), Some(&writer), None).await.1["id"], first_standard["id"]);
+        assert_eq!(call(&server, Method::GET, &by_ref("/agent", "shared"), Some(&writer), None).await.1["id"], first_agent["id"]);
+        // An identity only the other kind has is not found.
+        let mut only_standard = standard_request(&mixed);
+        only_standard["externalRef"] = json!("only-standard");
+        assert_eq!(post_request(&server, &writer, "vendor", &only_standard).await.0, 201);
+        assert_auth(&call(&server, Method::GET, &by_ref("/agent", "only-standard"), Some(&writer), None).await, 404, "AUTH-00030");
+        assert_auth(&call(&server, Method::GET, &by_ref("", "nothing"), Some(&writer), None).await, 404, "AUTH-00010");
+
+        // A deleted system takes no requests (the reference accepts them).
+        let register = api_token(&server, VENDOR_ORG, &[REGISTER_WRITE]).await;
+        let (status, _) = call(&server, Method::DELETE, &format!("/authentication/api/v1/systemregister/vendor/{payroll}"), Some(&register), None).await;
+        assert_eq!(status, 200);
+        let before = server.store.change_sequence().await.unwrap();
+        let mut fresh = standard_request(&payroll);
+        fresh["externalRef"] = json!("after-delete");
+        assert_auth(&post_request(&server, &writer, "vendor", &fresh).await, 404, "AUTH-00011");
+        assert_eq!(server.store.change_sequence().await.unwrap(), before, "nothing was written");
+    });
+}
+
+#[tokio::test]
+async fn exact_sub_resource_sets_long_redirect_urls_and_old_requests() {
+    on_every_store!(|db, server, _vendor| {
+        seed(&server).await;
+        let attachment = crate::resource_registry::resource("test-lonnsvedlegg");
+        let attachment = fullmakt_domain::resource::ServiceResource::from_json(attachment.to_string().as_bytes()).unwrap();
+        fullmakt_service::resource_registry::create_resource(&server.store, fullmakt_service::resource_registry::Writer::Operator, &attachment)
+            .await
+            .unwrap();
+        // A right named by two pairs.
+        let pair = |values: &[&str]| json!([{"resource": values.iter().map(|v| json!({"id": "urn:altinn:resource", "value": v})).collect::<Vec<_>>()}]);
+        let system = register_system(&server, "pairs", |s| s["rights"] = pair(&[PAYROLL, "test-lonnsvedlegg"])).await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let with_rights = |external_ref: &str, rights: Value| {
+            let mut body = standard_request(&system);
+            body["externalRef"] = json!(external_ref);
+            body["rights"] = rights;
+            body
+        };
+        assert_auth(&post_request(&server, &writer, "vendor", &with_rights("part", pair(&[PAYROLL]))).await, 400, "AUTH-00001");
+        let extra = pair(&[PAYROLL, "test-lonnsvedlegg", "other"]);
+        assert_auth(&post_request(&server, &writer, "vendor", &with_rights("extra", extra)).await, 400, "AUTH-00001");
+        let (status, exact) = post_request(&server, &writer, "vendor", &with_rights("exact", pair(&["test-lonnsvedlegg", PAYROLL]))).await;
+        assert_eq!(status, 201, "the same set of pairs in another order: {exact}");
+
+        // A redirect URL longer than 255 characters is kept whole.
+        let long = format!("https://vendor.example/callback?state={}", "x".repeat(300));
+        let mut body = with_rights("long", pair(&[PAYROLL, "test-lonnsvedlegg"]));
+        body["redirectUrl"] = json!(long);
+        let (status, created) = post_request(&server, &writer, "vendor", &body).await;
+        assert_eq!((status, created["redirectUrl"].as_str()), (201, Some(long.as_str())), "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (_, read) = call(&server, Method::GET, &format!("{REQUESTS}/vendor/{id}"), Some(&writer), None).await;
+        assert_eq!(read["redirectUrl"], long.as_str());
+
+        // A request older than 180 days reads as Timedout.
+        sql(&db, &format!("UPDATE system_user_requests SET created = created - 181 * 86400 WHERE id = '{id}'")).await;
+        let (status, old) = call(&server, Method::GET, &format!("{REQUESTS}/vendor/{id}"), Some(&writer), None).await;
+        assert_eq!(status, 200, "{old}");
+        assert_eq!((old["status"].as_str(), old["timedOut"].as_bool()), (Some("Timedout"), Some(true)), "{old}");
+        assert!(old["confirmUrl"].as_str().unwrap().ends_with(&format!("?id={id}&DONTCHOOSEREPORTEE=true")), "{old}");
+        let (_, page) = call(&server, Method::GET, &format!("{REQUESTS}/vendor/bysystem/{system}"), Some(&writer), None).await;
+        let listed = page["data"].as_array().unwrap().iter().find(|r| r["id"] == id.as_str()).cloned().unwrap();
+        assert_eq!((listed["status"].as_str(), listed["timedOut"].as_bool()), (Some("Timedout"), Some(true)));
+        let (_, fresh) = call(&server, Method::GET, &format!("{REQUESTS}/vendor/{}", exact["id"].as_str().unwrap()), Some(&writer), None).await;
+        assert_eq!((fresh["status"].as_str(), fresh["timedOut"].as_bool()), (Some("New"), Some(false)));
     });
 }
