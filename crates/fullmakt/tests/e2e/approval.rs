@@ -301,3 +301,94 @@ async fn every_portal_route_needs_the_portal_scope() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_portal_answers_unknown_ids_another_partys_requests_and_the_other_kind_with_their_codes() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        seed(&server).await;
+        let (customer, other) = people(&server).await;
+        manager_of_other_org(&server).await;
+        let system = register_system(&server, "payroll", |_| {}).await;
+        let agent_system = register_system(&server, "accounting", |s| {
+            s["accessPackages"] = json!([{"urn": crate::requests::CLIENT_PACKAGE}]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let (manager, clerk) = (person_token(&db, MANAGER), person_token(&db, CLERK));
+        let get = |path: String, token: &str| {
+            let token = token.to_owned();
+            let server = &server;
+            async move { call(server, Method::GET, &path, Some(&token), None).await }
+        };
+        let post = |path: String, token: &str| {
+            let token = token.to_owned();
+            let server = &server;
+            async move { call(server, Method::POST, &path, Some(&token), None).await }
+        };
+
+        // An owner without system users has an empty list of each kind.
+        assert_eq!(get(format!("{BASE}/{customer}"), &manager).await, (200, json!([])));
+        assert_eq!(get(format!("{BASE}/agent/{customer}"), &manager).await, (200, json!([])));
+
+        // Unknown ids: each route's own not-found.
+        let unknown = uuid::Uuid::new_v4().to_string();
+        for id in [unknown.as_str(), "not-a-uuid"] {
+            assert_auth(&get(format!("{BASE}/request/{id}"), &manager).await, 404, "AUTH-00010");
+            assert_auth(&get(format!("{BASE}/request/agent/{id}"), &manager).await, 404, "AUTH-00030");
+            assert_auth(&get(format!("{BASE}/request/{customer}/{id}"), &manager).await, 404, "AUTH-00010");
+            assert_auth(&get(format!("{BASE}/request/agent/{customer}/{id}"), &manager).await, 404, "AUTH-00030");
+            assert_auth(&post(format!("{BASE}/request/{customer}/{id}/approve"), &manager).await, 404, "AUTH-00010");
+            assert_auth(&post(format!("{BASE}/request/{customer}/{id}/reject"), &manager).await, 404, "AUTH-00010");
+            assert_auth(&post(format!("{BASE}/request/agent/{customer}/{id}/approve"), &manager).await, 404, "AUTH-00030");
+            assert_auth(&get(format!("{BASE}/changerequest/{id}"), &manager).await, 404, "AUTH-00010");
+            assert_auth(&get(format!("{BASE}/{customer}/{id}"), &manager).await, 404, "AUTH-00015");
+            assert_eq!(call(&server, Method::DELETE, &format!("{BASE}/{customer}/{id}"), Some(&manager), None).await, (404, json!(0)));
+        }
+
+        let (_, standard) = post_request(&server, &writer, "vendor", &standard_request(&system)).await;
+        let standard = standard["id"].as_str().unwrap().to_owned();
+        let agent_body = json!({"systemId": agent_system, "partyOrgNo": CUSTOMER, "accessPackages": [{"urn": crate::requests::CLIENT_PACKAGE}]});
+        let (_, agent) = post_request(&server, &writer, "vendor/agent", &agent_body).await;
+        let agent = agent["id"].as_str().unwrap().to_owned();
+        let before = server.store.change_sequence().await.unwrap();
+
+        // Another party the person manages: the request is not that party's.
+        assert_auth(&post(format!("{BASE}/request/{other}/{standard}/approve"), &manager).await, 403, "AUTH-00041");
+        assert_auth(&post(format!("{BASE}/request/{other}/{standard}/reject"), &manager).await, 403, "AUTH-00041");
+        assert_auth(&post(format!("{BASE}/request/agent/{other}/{agent}/approve"), &manager).await, 403, "AUTH-00042");
+        assert_auth(&post(format!("{BASE}/request/agent/{other}/{agent}/reject"), &manager).await, 403, "AUTH-00042");
+        assert_auth(&get(format!("{BASE}/request/{other}/{standard}"), &manager).await, 404, "AUTH-00010");
+        assert_auth(&post(format!("{BASE}/request/{other}/{standard}/escalate"), &manager).await, 404, "AUTH-00010");
+
+        // The other kind's routes do not know the id.
+        assert_auth(&get(format!("{BASE}/request/agent/{standard}"), &manager).await, 404, "AUTH-00030");
+        assert_auth(&get(format!("{BASE}/request/{agent}"), &manager).await, 404, "AUTH-00010");
+        assert_auth(&get(format!("{BASE}/request/agent/{customer}/{standard}"), &manager).await, 404, "AUTH-00030");
+        assert_auth(&post(format!("{BASE}/request/agent/{customer}/{standard}/approve"), &manager).await, 404, "AUTH-00030");
+        assert_auth(&post(format!("{BASE}/request/agent/{customer}/{standard}/reject"), &manager).await, 404, "AUTH-00030");
+        assert_auth(&post(format!("{BASE}/request/{customer}/{agent}/reject"), &manager).await, 404, "AUTH-00010");
+        assert_eq!(server.store.change_sequence().await.unwrap(), before, "nothing was written");
+        for (path, id) in [("vendor", &standard), ("vendor/agent", &agent)] {
+            let (_, request) = get(format!("{BASE}/request/{path}/{id}"), &writer).await;
+            assert_eq!(request["status"], "New", "{request}");
+        }
+
+        // Pending: every New standard request, but agent requests only once escalated.
+        let (_, pending) = get(format!("{BASE}/request/{customer}/{CUSTOMER}/pending"), &manager).await;
+        assert_eq!((pending[0]["id"].as_str(), pending[0]["escalated"].as_bool()), (Some(standard.as_str()), Some(false)), "{pending}");
+        let agent_pending = format!("{BASE}/request/agent/{customer}/{CUSTOMER}/pending");
+        assert_eq!(get(agent_pending.clone(), &manager).await, (200, json!([])));
+        assert_eq!(post(format!("{BASE}/request/agent/{customer}/{agent}/escalate"), &clerk).await, (200, json!(true)));
+        let (status, pending) = get(agent_pending, &manager).await;
+        assert_eq!(status, 200, "{pending}");
+        assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
+        assert_eq!((pending[0]["id"].as_str(), pending[0]["escalated"].as_bool()), (Some(agent.as_str()), Some(true)), "{pending}");
+        // The portal's view of an agent request says so.
+        let (_, seen) = get(format!("{BASE}/request/agent/{agent}"), &manager).await;
+        assert_eq!((seen["systemUserType"].as_str(), seen.get("rights")), (Some("Agent"), None), "{seen}");
+        server.stop().await;
+    }
+}
