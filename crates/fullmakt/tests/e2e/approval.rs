@@ -392,3 +392,83 @@ async fn the_portal_answers_unknown_ids_another_partys_requests_and_the_other_ki
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_approved_identity_is_taken_for_both_kinds_and_titles_come_from_the_request_or_the_system() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        seed(&server).await;
+        let (customer, other) = people(&server).await;
+        manager_of_other_org(&server).await;
+        let system = register_system(&server, "payroll", |_| {}).await;
+        let agent_system = register_system(&server, "accounting", |s| {
+            s["accessPackages"] = json!([{"urn": crate::requests::CLIENT_PACKAGE}]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let manager = person_token(&db, MANAGER);
+        let approve = |kind: &str, id: &str| {
+            let path = format!("{BASE}/request{kind}/{customer}/{id}/approve");
+            let (server, manager) = (&server, manager.clone());
+            async move { call(server, Method::POST, &path, Some(&manager), None).await }
+        };
+
+        // A title given in the request is the system user's; without one it is the system's name.nb.
+        // Without externalRef: the identity is (customer, customer, system), as a direct creation's.
+        let mut untitled = standard_request(&system);
+        untitled.as_object_mut().unwrap().remove("externalRef");
+        let mut titled = standard_request(&system);
+        titled["externalRef"] = json!("ref-2");
+        titled["integrationTitle"] = json!("  Lønn for Kunde AS ");
+        let agent_body = json!({"systemId": agent_system, "partyOrgNo": CUSTOMER, "accessPackages": [{"urn": crate::requests::CLIENT_PACKAGE}]});
+        let mut ids = Vec::new();
+        for (path, body) in [("vendor", &untitled), ("vendor", &titled), ("vendor/agent", &agent_body)] {
+            let (status, created) = post_request(&server, &writer, path, body).await;
+            assert_eq!(status, 201, "{created}");
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(approve("", &ids[0]).await, (200, json!(true)));
+        assert_eq!(approve("", &ids[1]).await, (200, json!(true)));
+        assert_eq!(approve("/agent", &ids[2]).await, (200, json!(true)));
+        let (_, users) = call(&server, Method::GET, &format!("{BASE}/{customer}"), Some(&manager), None).await;
+        let title_of = |id: &str| users.as_array().unwrap().iter().find(|u| u["id"] == id).map(|u| u["integrationTitle"].clone());
+        assert_eq!(title_of(&ids[0]), Some(json!("Lønnssystemet")), "{users}");
+        assert_eq!(title_of(&ids[1]), Some(json!("Lønn for Kunde AS")), "{users}");
+
+        // Each approved identity is taken (400 AUTH-00004), for standard and agent requests alike.
+        let before = server.store.change_sequence().await.unwrap();
+        for (path, body) in [("vendor", &untitled), ("vendor", &titled), ("vendor/agent", &agent_body)] {
+            assert_auth(&post_request(&server, &writer, path, body).await, 400, "AUTH-00004");
+        }
+        // The identity does not depend on the kind: a standard request for the agent's identity.
+        let mut as_standard = agent_body.clone();
+        as_standard["accessPackages"] = json!([]);
+        as_standard["rights"] = json!([]);
+        assert_auth(&post_request(&server, &writer, "vendor", &as_standard).await, 400, "AUTH-00004");
+        // Direct creation of an identity that exists: the customer's own (orgno, orgno, system).
+        let direct = format!("{BASE}/{customer}/create");
+        assert_auth(&call(&server, Method::POST, &direct, Some(&manager), Some(&json!({"systemId": system}).to_string())).await, 400, "AUTH-00004");
+        assert_eq!(server.store.change_sequence().await.unwrap(), before, "nothing was written");
+        // Direct creation: once per identity.
+        let direct_system = register_system(&server, "direct", |s| s["rights"] = json!([])).await;
+        let body = json!({"systemId": direct_system, "integrationTitle": "Direkte"}).to_string();
+        let (status, made) = call(&server, Method::POST, &direct, Some(&manager), Some(&body)).await;
+        assert_eq!(status, 200, "{made}");
+        assert_eq!((made["integrationTitle"].as_str(), made["externalRef"].as_str()), (Some("Direkte"), Some(CUSTOMER)), "{made}");
+        assert_auth(&call(&server, Method::POST, &direct, Some(&manager), Some(&body)).await, 400, "AUTH-00004");
+
+        // Another party the person manages does not own these system users.
+        let su = &ids[0];
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/{other}/{su}"), Some(&manager), None).await, 404, "AUTH-00015");
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/{other}/{su}/delegations"), Some(&manager), None).await, 404, "AUTH-00015");
+        assert_auth(&call(&server, Method::DELETE, &format!("{BASE}/{other}/{su}"), Some(&manager), None).await, 403, "AUTH-00024");
+        assert_eq!(call(&server, Method::GET, &format!("{BASE}/{other}"), Some(&manager), None).await, (200, json!([])));
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/{customer}/{}/delegations", ids[2]), Some(&manager), None).await, 400, "AUTH-00036");
+        // No no-op routes: PUT systemuser is not served.
+        let (status, _) = call(&server, Method::PUT, BASE, Some(&manager), Some("{}")).await;
+        assert!(status == 404 || status == 405, "{status}");
+        server.stop().await;
+    }
+}
