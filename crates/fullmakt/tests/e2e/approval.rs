@@ -140,6 +140,29 @@ async fn approve_use_and_delete_a_system_user() {
         let by_external = format!("{BASE}/byExternalId?clientId={client}&systemProviderOrgNo={VENDOR_ORG}&systemUserOwnerOrgNo={CUSTOMER}&externalRef=ref-1");
         let (status, found) = call(&server, Method::GET, &by_external, Some(&lookup), None).await;
         assert_eq!((status, found["productName"].as_str()), (200, Some(system.as_str())), "{found}");
+        // Every part of the identity must match: another externalRef (or none, which means the
+        // owner's organisation number), client or vendor finds nothing.
+        for wrong in [
+            format!("clientId={client}&systemProviderOrgNo={VENDOR_ORG}&systemUserOwnerOrgNo={CUSTOMER}&externalRef=ref-2"),
+            format!("clientId={client}&systemProviderOrgNo={VENDOR_ORG}&systemUserOwnerOrgNo={CUSTOMER}"),
+            format!("clientId=another-client&systemProviderOrgNo={VENDOR_ORG}&systemUserOwnerOrgNo={CUSTOMER}&externalRef=ref-1"),
+            format!("clientId={client}&systemProviderOrgNo={OTHER_ORG}&systemUserOwnerOrgNo={CUSTOMER}&externalRef=ref-1"),
+        ] {
+            assert_eq!(call(&server, Method::GET, &format!("{BASE}/byExternalId?{wrong}"), Some(&lookup), None).await, (404, Value::Null), "{wrong}");
+        }
+        let by_query = format!("{BASE}/vendor/byquery?system-id={system}&orgno={CUSTOMER}&external-ref=ref-2");
+        assert_eq!(call(&server, Method::GET, &by_query, Some(&writer), None).await.0, 404);
+        for external_ref in [Some("ref-2"), None] {
+            let grant = vendor.grant_with(|_, c| {
+                let mut details = json!({"type": "urn:altinn:systemuser", "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{CUSTOMER}")}});
+                if let Some(r) = external_ref {
+                    details["externalRef"] = json!(r);
+                }
+                c["authorization_details"] = json!([details]);
+            });
+            let (status, body) = server.post_grant(&grant).await;
+            assert_eq!((status, body["error"].as_str()), (400, Some("invalid_altinn_customer_configuration")), "{external_ref:?}: {body}");
+        }
         assert_eq!(call(&server, Method::GET, &format!("{BASE}/byExternalId?clientId={client}"), Some(&lookup), None).await.0, 400);
         assert_eq!(call(&server, Method::GET, &by_external, Some(&writer), None).await.0, 403);
         let register_token = api_token(&server, OWNER_ORG, &["altinn:authentication/systemuser.admin"]).await;
