@@ -495,3 +495,113 @@ async fn an_approved_identity_is_taken_for_both_kinds_and_titles_come_from_the_r
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn change_requests_are_answered_once_deleted_by_their_vendor_only_and_time_out() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        seed(&server).await;
+        let (customer, other) = people(&server).await;
+        manager_of_other_org(&server).await;
+        let system = register_system(&server, "payroll", |_| {}).await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let other_vendor = api_token(&server, OTHER_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let manager = person_token(&db, MANAGER);
+        let (_, created) = post_request(&server, &writer, "vendor", &standard_request(&system)).await;
+        let su = created["id"].as_str().unwrap().to_owned();
+        assert_eq!(call(&server, Method::POST, &format!("{BASE}/request/{customer}/{su}/approve"), Some(&manager), None).await.0, 200);
+
+        let create = |correlation: &str, body: Value| {
+            let path = format!("{BASE}/changerequest/vendor?correlation-id={correlation}&system-user-id={su}");
+            let (server, writer) = (&server, writer.clone());
+            async move { call(server, Method::POST, &path, Some(&writer), Some(&body.to_string())).await }
+        };
+        let vendor_get = |id: &str| {
+            let path = format!("{BASE}/changerequest/vendor/{id}");
+            let (server, writer) = (&server, writer.clone());
+            async move { call(server, Method::GET, &path, Some(&writer), None).await }
+        };
+        let add_package = |redirect: Option<&str>| {
+            let mut body = json!({"requiredAccessPackages": [{"urn": "urn:altinn:accesspackage:skatt-naering"}]});
+            if let Some(r) = redirect {
+                body["redirectUrl"] = json!(r);
+            }
+            body
+        };
+
+        // A redirect URL longer than 255 characters is kept whole.
+        let long = format!("https://vendor.example/callback?state={}", "y".repeat(300));
+        let first = uuid::Uuid::new_v4().to_string();
+        let (status, created) = create(&first, add_package(Some(&long))).await;
+        assert_eq!((status, created["redirectUrl"].as_str()), (201, Some(long.as_str())), "{created}");
+        let (status, read) = vendor_get(&first).await;
+        assert_eq!((status, read["redirectUrl"].as_str(), read["status"].as_str()), (200, Some(long.as_str()), Some("New")), "{read}");
+        // By the system user's identity: the New change request, with its creation time.
+        let (status, by_ref) = call(&server, Method::GET, &format!("{BASE}/changerequest/vendor/byexternalref/{system}/{CUSTOMER}/ref-1"), Some(&writer), None).await;
+        assert_eq!((status, by_ref["id"].as_str(), by_ref["status"].as_str()), (200, Some(first.as_str()), Some("New")), "{by_ref}");
+        assert_eq!(by_ref["created"], read["created"]);
+        assert!(by_ref["created"].as_str().is_some_and(|c| c.ends_with('Z')), "{by_ref}");
+        // While it waits, another correlation id for the same system user is refused.
+        assert_auth(&create(&uuid::Uuid::new_v4().to_string(), add_package(None)).await, 400, "AUTH-00007");
+
+        // The portal's read names the party by id and uuid.
+        let (status, seen) = call(&server, Method::GET, &format!("{BASE}/changerequest/{first}"), Some(&manager), None).await;
+        assert_eq!(status, 200, "{seen}");
+        let customer_uuid = server.store.find_party(fullmakt_store::PartyKey::Id(customer)).await.unwrap().unwrap().party_uuid;
+        assert_eq!((seen["partyId"].as_i64(), seen["partyUuid"].as_str()), (Some(customer), Some(customer_uuid.as_str())), "{seen}");
+        assert!(seen.get("created").is_none() && seen.get("timedOut").is_none(), "{seen}");
+
+        // Another vendor may not delete it; another party the person manages may not answer it.
+        let before = server.store.change_sequence().await.unwrap();
+        assert_auth(&call(&server, Method::DELETE, &format!("{BASE}/changerequest/vendor/{first}"), Some(&other_vendor), None).await, 404, "AUTH-00010");
+        for answer in ["approve", "reject"] {
+            let path = format!("{BASE}/changerequest/{other}/{first}/{answer}");
+            assert_auth(&call(&server, Method::POST, &path, Some(&manager), None).await, 403, "AUTH-00041");
+        }
+        assert_auth(&call(&server, Method::GET, &format!("{BASE}/changerequest/{other}/{first}"), Some(&manager), None).await, 404, "AUTH-00010");
+        assert_eq!(server.store.change_sequence().await.unwrap(), before, "nothing was written");
+
+        // Rejected once; then neither answer, and the correlation id cannot be reused.
+        let answer = |what: &str, id: &str| {
+            let path = format!("{BASE}/changerequest/{customer}/{id}/{what}");
+            let (server, manager) = (&server, manager.clone());
+            async move { call(server, Method::POST, &path, Some(&manager), None).await }
+        };
+        assert_eq!(answer("reject", &first).await, (200, json!(true)));
+        assert_auth(&answer("reject", &first).await, 409, "AUTH-00013");
+        assert_auth(&answer("approve", &first).await, 409, "AUTH-00013");
+        assert_eq!(vendor_get(&first).await.1["status"], "Rejected");
+        assert_auth(&create(&first, add_package(None)).await, 409, "AUTH-00061");
+        let (_, holds) = call(&server, Method::GET, &format!("{BASE}/{customer}/{su}/delegations"), Some(&manager), None).await;
+        assert_eq!(holds["accessPackages"], json!([{"urn": "urn:altinn:accesspackage:lonn"}]), "a rejected change changes nothing: {holds}");
+
+        // A new correlation id: a new change request with its own confirmUrl.
+        let second = uuid::Uuid::new_v4().to_string();
+        let (status, created) = create(&second, add_package(None)).await;
+        assert_eq!(status, 201, "{created}");
+        assert_ne!(created["confirmUrl"], read["confirmUrl"]);
+        assert!(created["confirmUrl"].as_str().unwrap().contains(&format!("changerequest?id={second}&DONTCHOOSEREPORTEE=true")), "{created}");
+        // Its vendor deletes it: 202, then it is gone.
+        let delete = format!("{BASE}/changerequest/vendor/{second}");
+        assert_eq!(call(&server, Method::DELETE, &delete, Some(&writer), None).await, (202, Value::Null));
+        assert_auth(&vendor_get(&second).await, 404, "AUTH-00010");
+        assert_auth(&call(&server, Method::DELETE, &delete, Some(&writer), None).await, 404, "AUTH-00010");
+        assert_auth(&answer("approve", &second).await, 404, "AUTH-00010");
+
+        // A change request older than 180 days reads as Timedout, cannot be approved, and no
+        // longer holds the system user's identity.
+        let third = uuid::Uuid::new_v4().to_string();
+        assert_eq!(create(&third, add_package(None)).await.0, 201);
+        sql(&db, &format!("UPDATE system_user_change_requests SET created = created - 181 * 86400 WHERE id = '{third}'")).await;
+        let (_, old) = vendor_get(&third).await;
+        assert_eq!((old["status"].as_str(), old["timedOut"].as_bool()), (Some("Timedout"), Some(true)), "{old}");
+        assert_auth(&answer("approve", &third).await, 409, "AUTH-00013");
+        let fourth = uuid::Uuid::new_v4().to_string();
+        assert_eq!(create(&fourth, add_package(None)).await.0, 201);
+        assert_eq!(answer("approve", &fourth).await, (200, json!(true)));
+        let (_, holds) = call(&server, Method::GET, &format!("{BASE}/{customer}/{su}/delegations"), Some(&manager), None).await;
+        assert_eq!(holds["accessPackages"].as_array().map(Vec::len), Some(2), "{holds}");
+        server.stop().await;
+    }
+}
