@@ -1,7 +1,8 @@
 //! `/authentication/api/v1/systemuser…`: requests, change requests and system users
 //! (authentication-api.md §1.2–§1.4). Vendor routes take the vendor's bearer token; the
 //! portal's routes a person's token. Bodies follow the reference's DTOs (camelCase, nulls
-//! left out); lists are `Paginated` with an absolute `links.next` built from the public URL.
+//! left out); lists are `Paginated` with an absolute `links.next` built from the public URL (or
+//! the scheme and host a proxy forwarded).
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -198,8 +199,44 @@ fn encode_cursor(cursor: &ListCursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
 }
 
-fn paginated<T: Serialize>(s: &AppState, path: &str, data: Vec<T>, next: Option<ListCursor>) -> serde_json::Value {
-    let next = next.map(|c| format!("{}{path}?token={}", s.public_url, encode_cursor(&c)));
+/// The base of `links.next`: the public URL, with the scheme and host a proxy forwarded when it
+/// sends them (the last `X-Forwarded-Proto` and `X-Forwarded-Host` values, as the reference's
+/// `Url.Link` behind ASP.NET's forwarded-headers middleware). A forwarded value that is not a
+/// plain `http`/`https` or `host[:port]` is ignored rather than written into a link.
+fn link_base(s: &AppState, h: &HeaderMap) -> String {
+    let last = |name: &str| {
+        h.get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+            .map(str::to_ascii_lowercase)
+    };
+    let (proto, host) = (last("x-forwarded-proto"), last("x-forwarded-host"));
+    if proto.is_none() && host.is_none() {
+        return s.public_url.clone();
+    }
+    let Ok(mut base) = url::Url::parse(&s.public_url) else { return s.public_url.clone() };
+    if let Some(proto) = proto.filter(|p| p == "http" || p == "https") {
+        // Between two special schemes this cannot fail.
+        let _ = base.set_scheme(&proto);
+    }
+    if let Some(host) = host {
+        let forwarded = url::Url::parse(&format!("{}://{host}", base.scheme())).ok().filter(|u| {
+            u.path() == "/" && u.username().is_empty() && u.password().is_none() && u.query().is_none() && u.fragment().is_none()
+        });
+        if let Some(forwarded) = forwarded {
+            if base.set_host(forwarded.host_str()).is_ok() {
+                let _ = base.set_port(forwarded.port());
+            }
+        }
+    }
+    base.as_str().trim_end_matches('/').to_owned()
+}
+
+fn paginated<T: Serialize>(s: &AppState, h: &HeaderMap, path: &str, data: Vec<T>, next: Option<ListCursor>) -> serde_json::Value {
+    let next = next.map(|c| format!("{}{path}?token={}", link_base(s, h), encode_cursor(&c)));
     match next {
         Some(next) => serde_json::json!({"links": {"next": next}, "data": data}),
         None => serde_json::json!({"links": {}, "data": data}),
@@ -299,7 +336,7 @@ async fn requests_by_system(s: AppState, t: TraceId, h: HeaderMap, system: Strin
         UserType::Standard => format!("{BASE}/systemuser/request/vendor/bysystem/{system}"),
         UserType::Agent => format!("{BASE}/systemuser/request/vendor/agent/bysystem/{system}"),
     };
-    Ok(Json(paginated(&s, &path, data, next)).into_response())
+    Ok(Json(paginated(&s, &h, &path, data, next)).into_response())
 }
 
 #[utoipa::path(get, path = "/authentication/api/v1/systemuser/request/vendor/bysystem/{systemId}", tag = "authentication",
@@ -413,7 +450,7 @@ pub async fn change_requests_by_system(
     let after = decode_cursor(q.token.as_deref(), &t)?;
     let (views, next) = auth_call!(t, change_requests::vendor_list(&s.store, &s.requests, &c, &system, after, PAGE_SIZE));
     let data: Vec<_> = views.into_iter().map(|v| change_response(v, &s.requests)).collect();
-    Ok(Json(paginated(&s, &format!("{BASE}/systemuser/changerequest/vendor/bysystem/{system}"), data, next)).into_response())
+    Ok(Json(paginated(&s, &h, &format!("{BASE}/systemuser/changerequest/vendor/bysystem/{system}"), data, next)).into_response())
 }
 
 #[utoipa::path(delete, path = "/authentication/api/v1/systemuser/changerequest/vendor/{requestId}", tag = "authentication",
@@ -495,7 +532,7 @@ pub async fn vendor_by_system(
     let after = decode_cursor(q.token.as_deref(), &t)?;
     let (views, next) = auth_call!(t, users::vendor_by_system(&s.store, &c, &system, after, PAGE_SIZE));
     let data: Vec<_> = views.into_iter().map(external_dto).collect();
-    Ok(Json(paginated(&s, &format!("{BASE}/systemuser/vendor/bysystem/{system}"), data, next)).into_response())
+    Ok(Json(paginated(&s, &h, &format!("{BASE}/systemuser/vendor/bysystem/{system}"), data, next)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -522,7 +559,7 @@ pub async fn stream(State(s): State<AppState>, Extension(t): Extension<TraceId>,
         _ => (end, end),
     };
     let next_token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last.max(after).to_string());
-    let next = format!("{}{BASE}/systemuser/internal/systemusers/stream?token={next_token}", s.public_url);
+    let next = format!("{}{BASE}/systemuser/internal/systemusers/stream?token={next_token}", link_base(&s, &h));
     let data: Vec<_> = rows.into_iter().map(register_dto).collect();
     Ok(Json(serde_json::json!({
         "links": {"next": next},

@@ -605,3 +605,131 @@ async fn change_requests_are_answered_once_deleted_by_their_vendor_only_and_time
         server.stop().await;
     }
 }
+
+/// Follows `links.next` from `first` (relative to the server), returning each page's ids.
+async fn pages(server: &TestServer, token: &str, first: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut next = Some(first.to_owned());
+    while let Some(path) = next {
+        let (status, page) = call(server, Method::GET, &path, Some(token), None).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        out.push(page["data"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect());
+        next = page["links"]["next"].as_str().map(|url| {
+            assert!(url.starts_with(&server.public_url), "{url}");
+            url.trim_start_matches(&server.public_url).to_owned()
+        });
+        assert!(out.len() <= 10, "too many pages");
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_list_pages_without_skips_and_registers_stream_gives_100_the_remainder_then_an_empty_page() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        seed(&server).await;
+        let (customer, _) = people(&server).await;
+        let system = register_system(&server, "payroll", |_| {}).await;
+        let agent_system = register_system(&server, "accounting", |s| {
+            s["accessPackages"] = json!([{"urn": crate::requests::CLIENT_PACKAGE}]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+        let manager = person_token(&db, MANAGER);
+
+        // 103 system users, approved in order.
+        let mut users = Vec::new();
+        for n in 0..103 {
+            let mut body = standard_request(&system);
+            body["externalRef"] = json!(format!("ref-{n:03}"));
+            let (status, created) = post_request(&server, &writer, "vendor", &body).await;
+            assert_eq!(status, 201, "{created}");
+            let id = created["id"].as_str().unwrap().to_owned();
+            assert_eq!(call(&server, Method::POST, &format!("{BASE}/request/{customer}/{id}/approve"), Some(&manager), None).await.0, 200);
+            users.push(id);
+        }
+
+        // The vendor's list of its system's users: 50, 50, 3, in order.
+        let register_writer = api_token(&server, VENDOR_ORG, &[crate::requests::REGISTER_WRITE]).await;
+        let listed = pages(&server, &register_writer, &format!("{BASE}/vendor/bysystem/{system}")).await;
+        assert_eq!(listed.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 3]);
+        assert_eq!(listed.concat(), users);
+        // Behind a proxy, `next` is on the host and scheme it forwarded (the last of each).
+        let forwarded = [("x-forwarded-host", "first.example, proxy.example:8443"), ("x-forwarded-proto", "http, https")];
+        let (_, page, _) = request(&server, Method::GET, &format!("{BASE}/vendor/bysystem/{system}"), Some(&register_writer), None, &forwarded).await;
+        let next = page["links"]["next"].as_str().unwrap();
+        assert!(next.starts_with(&format!("https://proxy.example:8443{BASE}/vendor/bysystem/{system}?token=")), "{next}");
+        let (status, second) = call(&server, Method::GET, next.trim_start_matches("https://proxy.example:8443"), Some(&register_writer), None).await;
+        assert_eq!((status, second["data"][0]["id"].as_str()), (200, Some(users[50].as_str())), "{second}");
+        let (_, page, _) = request(&server, Method::GET, &format!("{BASE}/vendor/bysystem/{system}"), Some(&register_writer), None, &[("x-forwarded-host", "evil.example/path")]).await;
+        assert!(page["links"]["next"].as_str().unwrap().starts_with(&server.public_url), "a forwarded host that is no host is ignored: {page}");
+
+        // Register's stream: 100, then the remainder (with a system user deleted meanwhile, at
+        // its new position), then an empty page that keeps its place.
+        let register = api_token(&server, OWNER_ORG, &["altinn:authentication/systemuser.admin"]).await;
+        let stream = format!("{BASE}/internal/systemusers/stream");
+        let (status, page) = call(&server, Method::GET, &stream, Some(&register), None).await;
+        assert_eq!(status, 200, "{page}");
+        let ids = |page: &Value| page["data"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(ids(&page), users[..100]);
+        let sequence = |page: &Value, i: usize| page["data"][i]["sequenceNo"].as_i64().unwrap();
+        assert_eq!(page["stats"]["pageStart"].as_i64(), Some(sequence(&page, 0)));
+        assert_eq!(page["stats"]["pageEnd"].as_i64(), Some(sequence(&page, 99)));
+        assert_eq!(page["stats"]["sequenceMax"].as_i64(), Some(sequence(&page, 99) + 3), "{}", page["stats"]);
+        assert_eq!(call(&server, Method::DELETE, &format!("{BASE}/{customer}/{}", users[7]), Some(&manager), None).await.0, 202);
+        let next = page["links"]["next"].as_str().unwrap().trim_start_matches(&server.public_url).to_owned();
+        let (status, rest) = call(&server, Method::GET, &next, Some(&register), None).await;
+        assert_eq!(status, 200, "{rest}");
+        let mut expected: Vec<String> = users[100..].to_vec();
+        expected.push(users[7].clone());
+        assert_eq!(ids(&rest), expected);
+        assert_eq!(rest["data"][3]["isDeleted"], true, "{rest}");
+        assert_eq!(rest["data"][0]["isDeleted"], false, "{rest}");
+        let end = sequence(&rest, 3);
+        assert_eq!(rest["stats"], json!({"pageStart": sequence(&rest, 0), "pageEnd": end, "sequenceMax": end}));
+        let next = rest["links"]["next"].as_str().unwrap().trim_start_matches(&server.public_url).to_owned();
+        for _ in 0..2 {
+            let (status, empty) = call(&server, Method::GET, &next, Some(&register), None).await;
+            assert_eq!(status, 200, "{empty}");
+            assert_eq!(empty["data"], json!([]));
+            assert_eq!(empty["stats"], json!({"pageStart": end, "pageEnd": end, "sequenceMax": end}));
+            assert_eq!(empty["links"]["next"].as_str().unwrap().trim_start_matches(&server.public_url), next, "an empty page keeps its place");
+        }
+        assert_eq!(call(&server, Method::GET, &format!("{stream}?token=%%%"), Some(&register), None).await.0, 400);
+
+        // Agent requests page in order too (the reference's list is unordered), with one
+        // written between the reads coming last, once.
+        let mut agents = Vec::new();
+        let agent_request = |n: usize| json!({"externalRef": format!("agent-{n:03}"), "systemId": agent_system, "partyOrgNo": CUSTOMER,
+            "accessPackages": [{"urn": crate::requests::CLIENT_PACKAGE}]});
+        for n in 0..51 {
+            let (status, created) = post_request(&server, &writer, "vendor/agent", &agent_request(n)).await;
+            assert_eq!(status, 201, "{created}");
+            agents.push(created["id"].as_str().unwrap().to_owned());
+        }
+        let first_page = format!("{BASE}/request/vendor/agent/bysystem/{agent_system}");
+        let (_, page) = call(&server, Method::GET, &first_page, Some(&writer), None).await;
+        assert_eq!(ids(&page), agents[..50]);
+        let (_, late) = post_request(&server, &writer, "vendor/agent", &agent_request(51)).await;
+        agents.push(late["id"].as_str().unwrap().to_owned());
+        let next = page["links"]["next"].as_str().unwrap().trim_start_matches(&server.public_url).to_owned();
+        assert_eq!(pages(&server, &writer, &next).await.concat(), agents[50..]);
+
+        // Change requests page by their token (the reference's list ignores it).
+        let mut changes = Vec::new();
+        for su in &users[10..61] {
+            let correlation = uuid::Uuid::new_v4().to_string();
+            let path = format!("{BASE}/changerequest/vendor?correlation-id={correlation}&system-user-id={su}");
+            let body = json!({"unwantedRights": [{"resource": [{"id": "urn:altinn:resource", "value": PAYROLL}]}]});
+            let (status, created) = call(&server, Method::POST, &path, Some(&writer), Some(&body.to_string())).await;
+            assert_eq!(status, 201, "{created}");
+            changes.push(correlation);
+        }
+        let listed = pages(&server, &writer, &format!("{BASE}/changerequest/vendor/bysystem/{system}")).await;
+        assert_eq!(listed.iter().map(Vec::len).collect::<Vec<_>>(), [50, 1]);
+        assert_eq!(listed.concat(), changes);
+        server.stop().await;
+    }
+}
