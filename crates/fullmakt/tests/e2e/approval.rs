@@ -460,6 +460,18 @@ async fn an_approved_identity_is_taken_for_both_kinds_and_titles_come_from_the_r
         assert_eq!(title_of(&ids[0]), Some(json!("Lønnssystemet")), "{users}");
         assert_eq!(title_of(&ids[1]), Some(json!("Lønn for Kunde AS")), "{users}");
 
+        // A rejected request is returned as it is when its identity is posted again (kept on
+        // purpose, DESIGN.md §5: clients rely on it).
+        let mut rejected = standard_request(&system);
+        rejected["externalRef"] = json!("ref-3");
+        let (_, created) = post_request(&server, &writer, "vendor", &rejected).await;
+        let rejected_id = created["id"].as_str().unwrap().to_owned();
+        let reject = format!("{BASE}/request/{customer}/{rejected_id}/reject");
+        assert_eq!(call(&server, Method::POST, &reject, Some(&manager), None).await, (200, json!(true)));
+        let (status, again) = post_request(&server, &writer, "vendor", &rejected).await;
+        assert_eq!((status, again["id"].as_str(), again["status"].as_str()), (200, Some(rejected_id.as_str()), Some("Rejected")), "{again}");
+        assert_auth(&approve("", &rejected_id).await, 409, "AUTH-00013");
+
         // Each approved identity is taken (400 AUTH-00004), for standard and agent requests alike.
         let before = server.store.change_sequence().await.unwrap();
         for (path, body) in [("vendor", &untitled), ("vendor", &titled), ("vendor/agent", &agent_body)] {
