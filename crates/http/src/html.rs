@@ -43,10 +43,12 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
             (CONTENT_TYPE, "text/html; charset=utf-8"),
             (CACHE_CONTROL, "no-store"),
             // Forms post to this origin only; no scripts, no frames (no clickjacking of the
-            // person picker), and no referrer carrying a request id elsewhere.
+            // person picker), and no referrer carrying a request id elsewhere. `same-origin`,
+            // not `no-referrer`: under `no-referrer` browsers send `Origin: null` with a form
+            // post, and the test identity provider refuses a post that is not from its origin.
             (HeaderName::from_static("content-security-policy"), "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
             (X_FRAME_OPTIONS, "DENY"),
-            (REFERRER_POLICY, "no-referrer"),
+            (REFERRER_POLICY, "same-origin"),
         ],
         html,
     )
