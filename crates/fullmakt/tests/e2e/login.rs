@@ -41,11 +41,11 @@ fn pids(prefix: &str, n: usize) -> Vec<String> {
 }
 
 /// `n` different synthetic (Tenor, month + 80) person numbers.
-fn synthetic_pids(n: usize) -> Vec<String> {
+pub(crate) fn synthetic_pids(n: usize) -> Vec<String> {
     pids("018185", n)
 }
 
-async fn add_person(server: &TestServer, pid: &str, name: &str) -> fullmakt_service::register::PartyView {
+pub(crate) async fn add_person(server: &TestServer, pid: &str, name: &str) -> fullmakt_service::register::PartyView {
     let input = fullmakt_service::register::NewPerson { person_identifier: pid.into(), name: name.into(), ..Default::default() };
     fullmakt_service::register::add_person(&server.store, &input, fullmakt_domain::SyntheticNumbers::Accept).await.unwrap()
 }

@@ -4,6 +4,8 @@
 mod admin_api;
 mod altinn_tokens;
 mod approval;
+mod browser;
+mod browser_login;
 mod decisions;
 mod demo;
 mod harness;
