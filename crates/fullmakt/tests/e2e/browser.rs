@@ -34,6 +34,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::harness::TestServer;
+
 /// W3C WebDriver's key for an element reference in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// W3C WebDriver's codes for keys that are not characters.
@@ -179,7 +181,11 @@ async fn command(http: &reqwest::Client, method: reqwest::Method, url: &str, bod
     if let Some(body) = body {
         request = request.json(body);
     }
-    let transport = |e: reqwest::Error| WebDriverError { status: 0, error: "transport".into(), message: e.to_string() };
+    let transport = |e: reqwest::Error| WebDriverError {
+        status: 0,
+        error: if e.is_connect() { "connect" } else { "transport" }.into(),
+        message: e.to_string(),
+    };
     let response = request.send().await.map_err(transport)?;
     let status = response.status().as_u16();
     let text = response.text().await.map_err(transport)?;
@@ -253,10 +259,16 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// A new headless Chromium session, or `None` (after printing why) when the browser, the
-    /// driver or axe-core is not installed. With `FULLMAKT_BROWSER_TESTS=required` a missing tool
-    /// fails the test instead.
+    /// A new headless Chromium session asking for English pages, or `None` (after printing why)
+    /// when the browser, the driver or axe-core is not installed. With
+    /// `FULLMAKT_BROWSER_TESTS=required` a missing tool fails the test instead.
     pub async fn start() -> Option<Browser> {
+        Self::start_with_languages("en-US,en").await
+    }
+
+    /// [`Browser::start`] with the languages the browser asks for (`Accept-Language`,
+    /// `navigator.languages`), most wanted first: `"nb,nn,en"`.
+    pub async fn start_with_languages(languages: &str) -> Option<Browser> {
         let tools = Tools::locate();
         let missing = tools.missing();
         if !missing.is_empty() {
@@ -284,18 +296,24 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--window-size=1280,900",
-            "--lang=en-US",
         ]
         .map(str::to_owned)
         .into_iter()
-        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .chain([
+            format!("--lang={}", languages.split(',').next().unwrap_or("en-US")),
+            format!("--user-data-dir={}", profile.path().display()),
+        ])
         .collect::<Vec<_>>();
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "pageLoadStrategy": "normal",
             "unhandledPromptBehavior": "dismiss and notify",
             "timeouts": {"implicit": 0, "pageLoad": 30_000, "script": 30_000},
-            "goog:chromeOptions": {"binary": tools.chromium.display().to_string(), "args": args},
+            "goog:chromeOptions": {
+                "binary": tools.chromium.display().to_string(),
+                "args": args,
+                "prefs": {"intl": {"accept_languages": languages}},
+            },
         }}});
         // A driver that has just printed its port accepts at once; a few tries cover a slow start.
         let mut attempt = 0;
@@ -303,7 +321,7 @@ impl Browser {
             attempt += 1;
             match command(&http, reqwest::Method::POST, &format!("{}/session", driver.url), Some(&capabilities)).await {
                 Ok(value) => break value,
-                Err(e) if e.status == 0 && attempt < 20 => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) if e.error == "connect" && attempt < 20 => tokio::time::sleep(Duration::from_millis(100)).await,
                 Err(e) => panic!("creating a Chromium session through {}: {e}", driver.url),
             }
         };
@@ -487,8 +505,30 @@ impl Browser {
         self.cookies().await.into_iter().find(|c| c.name == name)
     }
 
+    /// Puts a cookie for the current page's host (open a page there first), `Path=/`,
+    /// `SameSite=Lax`, as fullmakt sets its own.
+    pub async fn add_cookie(&self, name: &str, value: &str, http_only: bool) {
+        let cookie = json!({"name": name, "value": value, "path": "/", "httpOnly": http_only, "sameSite": "Lax"});
+        self.post("/cookie", json!({ "cookie": cookie })).await;
+    }
+
     pub async fn delete_all_cookies(&self) {
         self.call(reqwest::Method::DELETE, "/cookie", None).await;
+    }
+
+    /// Logs in as `pid` the way a person does on a test-data server: fullmakt's login start with
+    /// `goto` (a path), the test identity provider's page (searched for `pid`, so paging never
+    /// hides the person), the person's button; returns once the browser is at `goto`. The
+    /// person must be in the register.
+    pub async fn log_in(&self, server: &TestServer, pid: &str, goto: &str) {
+        let goto_query: String = url::form_urlencoded::byte_serialize(goto.as_bytes()).collect();
+        self.goto(&format!("{}/authentication/api/v1/authentication?goto={goto_query}", server.base)).await;
+        let person_page = format!("{}/testidp/login?", server.public_url);
+        let page = self.wait_for_url(|u| u.starts_with(&person_page), Duration::from_secs(10)).await;
+        self.goto(&format!("{page}&q={pid}")).await;
+        self.find(&format!("form:has(input[name=pid][value=\"{pid}\"]) button")).await.click().await;
+        let target = format!("{}{goto}", server.public_url);
+        self.wait_for_url(|u| u == target, Duration::from_secs(10)).await;
     }
 
     /// Saves what the window shows to `target/screenshots/<name>.png` and returns the path.

@@ -58,20 +58,36 @@ async fn browser_a_person_searches_and_logs_in_with_the_keyboard_only() {
         assert_eq!(decode_jwt_part(&cookie.value, 1)["pid"], pids[1].as_str(), "logged in as the chosen person");
         let scripts_see: serde_json::Value = browser.execute("return document.cookie;", &[]).await;
         assert!(!scripts_see.as_str().unwrap_or_default().contains("AltinnStudioRuntime"), "HttpOnly hides it from scripts: {scripts_see}");
+
+        // A token put in the cookie by hand works like one from a login.
+        browser.delete_all_cookies().await;
+        assert!(browser.cookie("AltinnStudioRuntime").await.is_none());
+        browser.add_cookie("AltinnStudioRuntime", &cookie.value, true).await;
+        browser.goto(&format!("{}/authentication/api/v1/refresh", server.base)).await;
+        let refreshed = browser.find("body").await.text().await;
+        assert_eq!(decode_jwt_part(refreshed.trim(), 1)["pid"], pids[1].as_str(), "{refreshed}");
+
+        // The harness's shortcut for tests that only need someone logged in.
+        browser.delete_all_cookies().await;
+        browser.log_in(&server, &pids[0], "/accessmanagement/ui/?view=1").await;
+        let cookie = browser.cookie("AltinnStudioRuntime").await.expect("logged in again");
+        assert_eq!(decode_jwt_part(&cookie.value, 1)["pid"], pids[0].as_str());
         drop(browser);
         server.stop().await;
     }
 }
 
-/// The harness's accessibility check can fail: a page with an unlabelled field, no language and
-/// faint text has serious violations, and the check names each with the offending element.
+/// The harness itself: a browser asks for the languages it was started with, and the
+/// accessibility check can fail — a page with an unlabelled field, no language and faint text
+/// has serious violations, and the check names each with the offending element.
 #[tokio::test]
-async fn browser_the_accessibility_check_finds_and_names_serious_violations() {
-    let Some(browser) = Browser::start().await else { return };
+async fn browser_harness_languages_and_an_accessibility_check_that_names_serious_violations() {
+    let Some(browser) = Browser::start_with_languages("nb,en").await else { return };
     let page = "<!doctype html><html><head><title>Bad</title></head><body><main><h1>Bad</h1>\
                 <form><input id=\"who\" name=\"who\"></form><p style=\"color:#bbb\">Faint text</p></main></body></html>";
     browser.goto(&format!("data:text/html,{}", url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>().replace('+', "%20"))).await;
     assert_eq!(browser.title().await, "Bad");
+    assert_eq!(browser.execute("return navigator.languages;", &[]).await, serde_json::json!(["nb", "en"]));
 
     let found = browser.accessibility_violations().await;
     let ids: Vec<&str> = found.iter().filter(|v| v.is_serious()).map(|v| v.id.as_str()).collect();
