@@ -7,18 +7,35 @@
 //!
 //! Running them: `apt-get install chromium chromium-driver`, then
 //! `npm ci --prefix crates/fullmakt/tests/browser-tools` (axe-core, pinned by its lockfile), then
-//! `cargo test -p fullmakt --test e2e browser`. Without the browser, the driver or axe-core a test
-//! prints "skipped: …" and passes, unless `FULLMAKT_BROWSER_TESTS=required` (set by `.ci/run`),
-//! when it fails. `FULLMAKT_CHROMIUM`, `FULLMAKT_CHROMEDRIVER` and `FULLMAKT_AXE_JS` override the
-//! paths (`/usr/bin/chromium`, `/usr/bin/chromedriver`, `browser-tools/node_modules/axe-core/axe.min.js`).
-//! Screenshots go to `target/screenshots/<name>.png`; a test that panics with a browser open
-//! leaves `target/screenshots/FAILED-<test name>.png` of the page it was on.
+//! `cargo test -p fullmakt --test e2e browser` (the filter matches tests named `browser_…`).
+//! Without the browser, the driver or axe-core the tests pass without running, and the binary
+//! prints "browser tests skipped: …" once — unless `FULLMAKT_BROWSER_TESTS=required` (set by
+//! `.ci/run`), when they fail. `FULLMAKT_CHROMIUM`, `FULLMAKT_CHROMEDRIVER` and
+//! `FULLMAKT_AXE_JS` override the paths (`/usr/bin/chromium`, `/usr/bin/chromedriver`,
+//! `browser-tools/node_modules/axe-core/axe.min.js`). Screenshots go to
+//! `target/screenshots/<name>.png`; a test that panics with a browser open leaves
+//! `target/screenshots/FAILED-<test name>.png` of the page it was on.
 //!
-//! A test starts with `let Some(browser) = Browser::start().await else { return };` and then
-//! drives it; every call panics with what went wrong (the command, the driver's message, the
-//! page's URL), like the rest of the harness. Each `Browser` is its own Chromium session with a
-//! fresh profile (no cookies shared between tests); the sessions of tests that run at the same
-//! time share one chromedriver, started with the first and stopped with the last. Dropping a
+//! A test (see browser_login.rs):
+//!
+//! ```ignore
+//! for db in databases().await {
+//!     let Some(browser) = Browser::start().await else { return };
+//!     let server = TestServer::start_test_data(&db).await;
+//!     add_person(&server, &pid, "Kari Testperson").await;
+//!     browser.log_in(&server, &pid, "/accessmanagement/ui/").await;
+//!     browser.check_accessibility("overview").await;
+//!     browser.screenshot(&format!("overview-{}", db.name)).await;
+//!     assert_eq!(browser.find("h1").await.text().await, "…");
+//!     drop(browser);
+//!     server.stop().await;
+//! }
+//! ```
+//!
+//! Every call panics with what went wrong (the command, the driver's message, the page's URL),
+//! like the rest of the harness. Each `Browser` is its own Chromium session with a fresh profile
+//! (no cookies shared between tests or stores); the sessions of tests that run at the same time
+//! share one chromedriver, started with the first and stopped with the last. Dropping a
 //! `Browser` — at the end of the test, or while a failed test unwinds — ends its session and so
 //! its Chromium processes, so none outlive `cargo test`.
 
