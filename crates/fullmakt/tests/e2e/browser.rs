@@ -22,8 +22,9 @@
 //! for db in databases().await {
 //!     let Some(browser) = Browser::start().await else { return };
 //!     let server = TestServer::start_test_data(&db).await;
-//!     add_person(&server, &pid, "Kari Testperson").await;
-//!     browser.log_in(&server, &pid, "/accessmanagement/ui/").await;
+//!     seed(&server).await;
+//!     people(&server).await;
+//!     browser.log_in_with_token(&server, &person_token(&db, MANAGER), "/accessmanagement/ui/").await;
 //!     browser.check_accessibility("overview").await;
 //!     browser.screenshot(&format!("overview-{}", db.name)).await;
 //!     assert_eq!(browser.find("h1").await.text().await, "…");
@@ -535,17 +536,35 @@ impl Browser {
 
     /// Logs in as `pid` the way a person does on a test-data server: fullmakt's login start with
     /// `goto` (a path), the test identity provider's page (searched for `pid`, so paging never
-    /// hides the person), the person's button; returns once the browser is at `goto`. The
-    /// person must be in the register.
-    pub async fn log_in(&self, server: &TestServer, pid: &str, goto: &str) {
+    /// hides the person), the person's button; returns the URL the browser lands on once it has
+    /// left login's pages (`goto`, or where that page sent it). The person must be in the
+    /// register with a synthetic number (the provider offers no others); for anyone else use
+    /// [`Browser::log_in_with_token`].
+    pub async fn log_in(&self, server: &TestServer, pid: &str, goto: &str) -> String {
         let goto_query: String = url::form_urlencoded::byte_serialize(goto.as_bytes()).collect();
         self.goto(&format!("{}/authentication/api/v1/authentication?goto={goto_query}", server.base)).await;
         let person_page = format!("{}/testidp/login?", server.public_url);
         let page = self.wait_for_url(|u| u.starts_with(&person_page), Duration::from_secs(10)).await;
         self.goto(&format!("{page}&q={pid}")).await;
-        self.find(&format!("form:has(input[name=pid][value=\"{pid}\"]) button")).await.click().await;
-        let target = format!("{}{goto}", server.public_url);
-        self.wait_for_url(|u| u == target, Duration::from_secs(10)).await;
+        let button = format!("form:has(input[name=pid][value=\"{pid}\"]) button");
+        let Some(choose) = self.find_all(&button).await.into_iter().next() else {
+            panic!("the test identity provider does not offer {pid}: only synthetic persons in the register can log in there")
+        };
+        choose.click().await;
+        let login_pages = [format!("{}/testidp/", server.public_url), format!("{}/authentication/api/v1/authentication", server.public_url)];
+        self.wait_for_url(|u| !login_pages.iter().any(|p| u.starts_with(p.as_str())), Duration::from_secs(10)).await
+    }
+
+    /// Logs in with a person token made for the test (`person_token(&db, pid)`): puts it in the
+    /// `AltinnStudioRuntime` cookie as login's callback does, then opens `goto` (a path). Works for
+    /// any person in the register, and skips the provider's pages. Returns the URL the browser
+    /// lands on.
+    pub async fn log_in_with_token(&self, server: &TestServer, token: &str, goto: &str) -> String {
+        // A cookie can only be put for the host of the page the browser is on.
+        self.goto(&format!("{}/authentication/api/v1/openid/.well-known/openid-configuration", server.base)).await;
+        self.add_cookie("AltinnStudioRuntime", token, true).await;
+        self.goto(&format!("{}{goto}", server.base)).await;
+        self.current_url().await
     }
 
     /// Saves what the window shows to `target/screenshots/<name>.png` and returns the path.

@@ -59,19 +59,20 @@ async fn browser_a_person_searches_and_logs_in_with_the_keyboard_only() {
         let scripts_see: serde_json::Value = browser.execute("return document.cookie;", &[]).await;
         assert!(!scripts_see.as_str().unwrap_or_default().contains("AltinnStudioRuntime"), "HttpOnly hides it from scripts: {scripts_see}");
 
-        // A token put in the cookie by hand works like one from a login.
+        // The harness's shortcuts for tests that only need someone logged in: a token put in
+        // the cookie works like one from a login …
         browser.delete_all_cookies().await;
         assert!(browser.cookie("AltinnStudioRuntime").await.is_none());
-        browser.add_cookie("AltinnStudioRuntime", &cookie.value, true).await;
-        browser.goto(&format!("{}/authentication/api/v1/refresh", server.base)).await;
+        let refresh = format!("{}/authentication/api/v1/refresh", server.public_url);
+        assert_eq!(browser.log_in_with_token(&server, &cookie.value, "/authentication/api/v1/refresh").await, refresh);
         let refreshed = browser.find("body").await.text().await;
         assert_eq!(decode_jwt_part(refreshed.trim(), 1)["pid"], pids[1].as_str(), "{refreshed}");
 
-        // The harness's shortcut for tests that only need someone logged in.
+        // … and so does the login with the provider's page in one call.
         browser.delete_all_cookies().await;
-        browser.log_in(&server, &pids[0], "/accessmanagement/ui/?view=1").await;
-        let cookie = browser.cookie("AltinnStudioRuntime").await.expect("logged in again");
-        assert_eq!(decode_jwt_part(&cookie.value, 1)["pid"], pids[0].as_str());
+        assert_eq!(browser.log_in(&server, &pids[0], "/authentication/api/v1/refresh").await, refresh);
+        let refreshed = browser.find("body").await.text().await;
+        assert_eq!(decode_jwt_part(refreshed.trim(), 1)["pid"], pids[0].as_str(), "{refreshed}");
         drop(browser);
         server.stop().await;
     }
