@@ -6,6 +6,7 @@ mod altinn_tokens;
 mod approval;
 mod browser;
 mod browser_login;
+mod browser_portal;
 mod decisions;
 mod demo;
 mod harness;
