@@ -27,6 +27,11 @@ use crate::AppState;
 /// Where the portal lives, as in Altinn (am.ui.altinn.no).
 pub const BASE: &str = "/accessmanagement/ui";
 
+/// The person-facing use cases, over the server's store, catalogue, gates and request settings.
+pub(crate) fn approvals(state: &AppState) -> fullmakt_service::requests::Approvals<'_> {
+    fullmakt_service::requests::Approvals { store: &state.store, catalogue: state.catalogue, gates: &state.gates, settings: &state.requests }
+}
+
 const STYLESHEET: &str = include_str!("../../assets/portal.css");
 
 pub(crate) fn routes() -> Router<AppState> {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use fullmakt_service::access_management::Gate;
-use fullmakt_service::requests::{Approvals, RequestView, UserType};
+use fullmakt_service::requests::{RequestView, UserType};
 use fullmakt_service::system_register::find_system;
 use fullmakt_service::system_users::SystemUserView;
 use maud::html;
@@ -26,16 +26,12 @@ pub(crate) async fn home() -> Response {
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/overview", tag = "portal", params(("lang" = Option<String>, Query, description = "nb, nn or en (remembered)")),
     responses((status = 200, description = "HTML: escalated requests, own and agent system users of the acting party"), (status = 303, description = "To login, or to the party picker")))]
 pub(crate) async fn overview(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let visit = match Visit::begin(&state, &headers, &uri).await {
+    let (visit, party) = match Visit::begin_acting(&state, &headers, &uri).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
     let t = visit.t;
-    let approvals = Approvals { store: &state.store, catalogue: state.catalogue, gates: &state.gates, settings: &state.requests };
+    let approvals = super::approvals(&state);
     let person = &visit.person;
     let admin = state.gates.permits(person.party_id, party.party_id, Gate::AccessManagementRead).await;
     let client_admin = state.gates.permits(person.party_id, party.party_id, Gate::ClientAdministrationRead).await;

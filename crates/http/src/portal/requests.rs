@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use fullmakt_service::change_requests::PartyChangeRequestView;
-use fullmakt_service::requests::{Approvals, PartyRequestView, UserType};
+use fullmakt_service::requests::{PartyRequestView, UserType};
 use fullmakt_service::system_register::find_system;
 use maud::html;
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::describe::{grants, localized, package_list, resource_list, resources, vendor_name};
 use super::layout::{action_form, alert, failure_page, render, Page};
 use super::visit::{parse_query, Visit};
-use super::BASE;
+use super::{approvals, BASE};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -35,10 +35,6 @@ pub(crate) struct RequestForm {
     action: String,
     #[serde(default)]
     skiplogout: Option<String>,
-}
-
-fn approvals(state: &AppState) -> Approvals<'_> {
-    Approvals { store: &state.store, catalogue: state.catalogue, gates: &state.gates, settings: &state.requests }
 }
 
 fn page_path(kind: UserType) -> &'static str {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use fullmakt_service::access_management::Gate;
-use fullmakt_service::requests::{Approvals, UserType};
+use fullmakt_service::requests::UserType;
 use fullmakt_service::system_register::{find_live_system, find_system, visible_systems};
 use maud::html;
 use serde::Deserialize;
@@ -17,24 +17,16 @@ use super::BASE;
 use crate::html::query_value;
 use crate::AppState;
 
-fn approvals(state: &AppState) -> Approvals<'_> {
-    Approvals { store: &state.store, catalogue: state.catalogue, gates: &state.gates, settings: &state.requests }
-}
-
 /// What the system user holds now (standard) or was approved for (agent), in words.
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/{id}", tag = "portal", params(("id" = String, Path)),
     responses((status = 200, description = "HTML: the system user's packages and rights"), (status = 303, description = "To login or the party picker"), (status = 403, description = "No access for the acting party"), (status = 404, description = "No such system user")))]
 pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>) -> Response {
-    let visit = match Visit::begin(&state, &headers, &uri).await {
+    let (visit, party) = match Visit::begin_acting(&state, &headers, &uri).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
     let t = visit.t;
-    let view = match approvals(&state).system_user_of(&visit.person, party.party_id, &id).await {
+    let view = match super::approvals(&state).system_user_of(&visit.person, party.party_id, &id).await {
         Ok(v) => v,
         Err(e) => return failure_page(&visit, &e),
     };
@@ -71,16 +63,12 @@ pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, u
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/{id}/delete", tag = "portal", params(("id" = String, Path)),
     responses((status = 200, description = "HTML: the confirmation step"), (status = 404, description = "No such system user")))]
 pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>) -> Response {
-    let visit = match Visit::begin(&state, &headers, &uri).await {
+    let (visit, party) = match Visit::begin_acting(&state, &headers, &uri).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
     let t = visit.t;
-    let view = match approvals(&state).system_user_of(&visit.person, party.party_id, &id).await {
+    let view = match super::approvals(&state).system_user_of(&visit.person, party.party_id, &id).await {
         Ok(v) => v,
         Err(e) => return failure_page(&visit, &e),
     };
@@ -113,7 +101,7 @@ pub(crate) async fn delete(State(state): State<AppState>, headers: HeaderMap, ur
         Ok(p) => p,
         Err(r) => return r,
     };
-    match approvals(&state).delete_standard(&visit.person, party.party_id, &id).await {
+    match super::approvals(&state).delete_standard(&visit.person, party.party_id, &id).await {
         Ok(true) => visit.redirect(&format!("{BASE}/systemuser/overview?deleted=true")),
         Ok(false) => visit.error(StatusCode::NOT_FOUND, visit.t.err_system_user_not_found),
         Err(e) => failure_page(&visit, &e),
@@ -131,12 +119,8 @@ pub(crate) struct CreateQuery {
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/create", tag = "portal", params(("system" = Option<String>, Query, description = "The chosen system (step 2)")),
     responses((status = 200, description = "HTML: the visible systems, or what the chosen one gets"), (status = 403, description = "HTML: the person may not create system users"), (status = 404, description = "No such visible system")))]
 pub(crate) async fn create_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let visit = match Visit::begin(&state, &headers, &uri).await {
+    let (visit, party) = match Visit::begin_acting(&state, &headers, &uri).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
         Err(r) => return r,
     };
     let t = visit.t;
@@ -231,7 +215,7 @@ pub(crate) async fn create(State(state): State<AppState>, headers: HeaderMap, ur
         Ok(p) => p,
         Err(r) => return r,
     };
-    match approvals(&state).create_directly(&visit.person, party.party_id, &form.system, None).await {
+    match super::approvals(&state).create_directly(&visit.person, party.party_id, &form.system, None).await {
         Ok(created) => visit.redirect(&format!("{BASE}/systemuser/{}?created=true", query_value(&created.row.id))),
         Err(e) => failure_page(&visit, &e),
     }

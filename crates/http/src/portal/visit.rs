@@ -196,6 +196,14 @@ impl Visit {
         }
     }
 
+    /// A page for the acting party: the visit and the party, or the response that gets there
+    /// first (login, the party picker, an error).
+    pub async fn begin_acting(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<(Visit, PartyRow), Response> {
+        let visit = Self::begin(state, headers, uri).await?;
+        let party = visit.require_party(state).await?;
+        Ok((visit, party))
+    }
+
     /// Makes `party` the acting party (a request's link names its party).
     pub async fn act_for(&mut self, state: &AppState, party: &PartyRow) -> Result<(), Response> {
         if self.session.acting_party_id == Some(party.party_id) {
