@@ -157,6 +157,11 @@ async fn a_person_without_authority_escalates_and_the_manager_sees_it() {
         assert!(after.body.contains("Forespørsel sendt videre"), "{}", after.body);
         let later = clerk.get(&confirm).await;
         assert!(later.body.contains("allerede sendt videre"), "{}", later.body);
+        // The clerk's overview: §6's warning, and none of the lists.
+        let overview = clerk.get(&format!("{}{UI}/systemuser/overview", server.public_url)).await;
+        assert_eq!(overview.status, 200, "{}", overview.body);
+        assert!(overview.body.contains("Du mangler fullmakter for å kunne opprette systemtilgang"), "{}", overview.body);
+        assert!(!overview.body.contains("Opprett ny systemtilgang") && !overview.body.contains(&id), "{}", overview.body);
 
         // The manager's overview lists it, and approving from there returns to the overview.
         let mut manager = logged_in(&db, MANAGER);
