@@ -28,6 +28,16 @@ fn csrf(page: &Reply) -> String {
     page.body[start..].split('"').next().unwrap().to_owned()
 }
 
+/// A test-data server with the vendor's client, the customer, its people and the payroll
+/// resource; returns the vendor and the customer's party id.
+async fn start(db: &TestDb) -> (TestServer, Vendor, i64) {
+    let server = TestServer::start_test_data(db).await;
+    let vendor = Vendor::setup(&server).await;
+    seed(&server).await;
+    let (customer, _) = people(&server).await;
+    (server, vendor, customer)
+}
+
 async fn request_status(server: &TestServer, writer: &str, id: &str) -> String {
     let (_, body) = call(server, Method::GET, &format!("/authentication/api/v1/systemuser/request/vendor/{id}"), Some(writer), None).await;
     body["status"].as_str().unwrap_or_default().to_owned()
@@ -37,10 +47,7 @@ async fn request_status(server: &TestServer, writer: &str, id: &str) -> String {
 async fn a_manager_approves_in_the_portal_and_lands_on_the_vendors_redirect_url() {
     for db in databases().await {
         eprintln!("store: {}", db.name);
-        let server = TestServer::start_test_data(&db).await;
-        let vendor = Vendor::setup(&server).await;
-        seed(&server).await;
-        people(&server).await;
+        let (server, vendor, _) = start(&db).await;
         let client = vendor.client_id.clone();
         let system = register_system(&server, "payroll", |s| s["clientId"] = json!([client])).await;
         let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
@@ -121,10 +128,7 @@ async fn a_manager_approves_in_the_portal_and_lands_on_the_vendors_redirect_url(
 async fn a_person_without_authority_escalates_and_the_manager_sees_it() {
     for db in databases().await {
         eprintln!("store: {}", db.name);
-        let server = TestServer::start_test_data(&db).await;
-        let _vendor = Vendor::setup(&server).await;
-        seed(&server).await;
-        people(&server).await;
+        let (server, _, _) = start(&db).await;
         let system = register_system(&server, "payroll", |_| {}).await;
         let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
         let mut body = standard_request(&system);
@@ -186,10 +190,7 @@ async fn a_person_without_authority_escalates_and_the_manager_sees_it() {
 async fn create_a_system_user_from_the_system_list_and_delete_it() {
     for db in databases().await {
         eprintln!("store: {}", db.name);
-        let server = TestServer::start_test_data(&db).await;
-        let _vendor = Vendor::setup(&server).await;
-        seed(&server).await;
-        let (customer, _) = people(&server).await;
+        let (server, _, customer) = start(&db).await;
         let system = register_system(&server, "payroll", |s| s["accessPackages"] = json!([{"urn": crate::requests::PACKAGE}])).await;
         let base = format!("{}{UI}", server.public_url);
         let manager_token = person_token(&db, MANAGER);
@@ -250,9 +251,7 @@ async fn create_a_system_user_from_the_system_list_and_delete_it() {
 async fn languages_logout_and_malformed_pages() {
     for db in databases().await {
         eprintln!("store: {}", db.name);
-        let server = TestServer::start_test_data(&db).await;
-        seed(&server).await;
-        people(&server).await;
+        let (server, _, _) = start(&db).await;
         let base = format!("{}{UI}", server.public_url);
         let mut manager = logged_in(&db, MANAGER);
 
@@ -300,10 +299,7 @@ async fn languages_logout_and_malformed_pages() {
 async fn agent_and_change_requests_are_answered_on_their_pages() {
     for db in databases().await {
         eprintln!("store: {}", db.name);
-        let server = TestServer::start_test_data(&db).await;
-        let _vendor = Vendor::setup(&server).await;
-        seed(&server).await;
-        let (customer, _) = people(&server).await;
+        let (server, _, customer) = start(&db).await;
         let base = format!("{}{UI}", server.public_url);
         let writer = api_token(&server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
         let manager_token = person_token(&db, MANAGER);

@@ -109,3 +109,32 @@ pub(crate) fn resource_list(resources: &[ResourceWords]) -> Markup {
         }
     }
 }
+
+/// What a request or system user is about: the system, its vendor and the organisation.
+pub(crate) struct Summary<'a> {
+    pub system_name: &'a str,
+    pub vendor: &'a str,
+    pub vendor_orgno: &'a str,
+    pub party_name: &'a str,
+    pub party_org_no: Option<&'a str>,
+    /// The system user's reference, when it is not the organisation number.
+    pub reference: Option<&'a str>,
+    /// The system's description (left out when empty).
+    pub description: Option<String>,
+}
+
+pub(crate) fn summary_card(t: &Texts, s: &Summary<'_>) -> Markup {
+    html! {
+        div.ds-card {
+            dl.ds-description-list {
+                dt { (t.system_label) } dd { (s.system_name) }
+                dt { (t.vendor_label) } dd { (s.vendor) " (" (t.org_no) " " (s.vendor_orgno) ")" }
+                dt { (t.for_org_label) } dd { (s.party_name) @if let Some(org) = s.party_org_no { " (" (t.org_no) " " (org) ")" } }
+                @if let Some(reference) = s.reference { dt { (t.reference_label) } dd { (reference) } }
+            }
+            @if let Some(description) = s.description.as_deref().filter(|d| !d.is_empty()) {
+                p.ds-paragraph data-size="sm" { (description) }
+            }
+        }
+    }
+}

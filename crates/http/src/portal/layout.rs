@@ -211,7 +211,6 @@ pub(crate) fn failure(t: &Texts, error: &AuthError) -> (StatusCode, String) {
         },
         AuthError::Admin(fullmakt_service::AdminError::Forbidden(_)) => t.err_forbidden.to_owned(),
         AuthError::Admin(fullmakt_service::AdminError::NotFound(_)) => t.err_page_not_found.to_owned(),
-        other if other.status() >= 500 => (t.err_generic)(&other.status().to_string()),
         other => (t.err_generic)(&other.status().to_string()),
     };
     (status, text)

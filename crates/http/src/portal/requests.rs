@@ -8,10 +8,11 @@ use axum::response::Response;
 use fullmakt_service::change_requests::PartyChangeRequestView;
 use fullmakt_service::requests::{PartyRequestView, UserType};
 use fullmakt_service::system_register::find_system;
+use fullmakt_store::PartyRow;
 use maud::html;
 use serde::Deserialize;
 
-use super::describe::{grants, localized, package_list, resource_list, resources, vendor_name};
+use super::describe::{grants, localized, package_list, resource_list, resources, summary_card, vendor_name, Summary};
 use super::layout::{action_form, alert, failure_page, render, Page};
 use super::visit::{parse_query, Visit};
 use super::{approvals, BASE};
@@ -53,6 +54,33 @@ fn origin_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok().map(|u| u.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
+/// The request's organisation as the acting party. From a vendor's confirm link
+/// (`DONTCHOOSEREPORTEE=true`) it becomes the acting party; otherwise the person must already act
+/// for it, or they are told the request does not exist for the chosen actor.
+async fn act_for_request(state: &AppState, visit: &mut Visit, party: &PartyRow, dont_choose_reportee: bool) -> Result<(), Response> {
+    if dont_choose_reportee {
+        return visit.act_for(state, party).await;
+    }
+    match visit.require_party(state).await? {
+        p if p.party_id == party.party_id => Ok(()),
+        _ => Err(visit.error(StatusCode::NOT_FOUND, visit.t.err_request_not_found)),
+    }
+}
+
+/// Where the browser goes after an answer: to the overview when the person came from it
+/// (`skiplogout`), else — logged out, as in Altinn — to the vendor's redirect URL when there is
+/// one, else `back` to the request, which shows the outcome.
+async fn after_answer(state: &AppState, visit: &mut Visit, skip_logout: bool, redirect_url: Option<&str>, back: &str) -> Response {
+    if skip_logout {
+        return visit.redirect(&format!("{BASE}/systemuser/overview"));
+    }
+    if let Some(url) = redirect_url {
+        visit.end(state).await;
+        return visit.redirect(url);
+    }
+    visit.redirect(back)
+}
+
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/request", tag = "portal", params(("id" = String, Query), ("DONTCHOOSEREPORTEE" = Option<bool>, Query), ("skiplogout" = Option<bool>, Query)),
     responses((status = 200, description = "HTML: the request in words, with approve and reject, or escalation"), (status = 303, description = "To login"), (status = 400, description = "No id"), (status = 403, description = "No relation to the request's organisation"), (status = 404, description = "No such request (for the chosen actor)")))]
 pub(crate) async fn standard_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
@@ -65,9 +93,7 @@ pub(crate) async fn agent_page(State(state): State<AppState>, headers: HeaderMap
     request_page(&state, &headers, &uri, UserType::Agent).await
 }
 
-/// The request by id; the party is the request's. With `DONTCHOOSEREPORTEE=true` (the vendor's
-/// confirmUrl) that party becomes the acting party; otherwise the person must already act for
-/// it, or they are told the request does not exist for the chosen actor.
+/// The request by id, for its own organisation ([`act_for_request`]).
 async fn request_page(state: &AppState, headers: &HeaderMap, uri: &Uri, kind: UserType) -> Response {
     let mut visit = match Visit::begin(state, headers, uri).await {
         Ok(v) => v,
@@ -80,16 +106,8 @@ async fn request_page(state: &AppState, headers: &HeaderMap, uri: &Uri, kind: Us
         Ok(v) => v,
         Err(e) => return failure_page(&visit, &e),
     };
-    if is_true(&query.dont_choose_reportee) {
-        if let Err(r) = visit.act_for(state, &view.party).await {
-            return r;
-        }
-    } else {
-        match visit.require_party(state).await {
-            Ok(p) if p.party_id == view.party.party_id => {}
-            Ok(_) => return visit.error(StatusCode::NOT_FOUND, visit.t.err_request_not_found),
-            Err(r) => return r,
-        }
+    if let Err(r) = act_for_request(state, &mut visit, &view.party, is_true(&query.dont_choose_reportee)).await {
+        return r;
     }
     show_request(state, &visit, kind, &view, is_true(&query.skiplogout), is_true(&query.escalated), None).await
 }
@@ -137,15 +155,15 @@ async fn show_request(
             _ => {}
         }
         p.ds-lead { (intro) }
-        div.ds-card {
-            dl.ds-description-list {
-                dt { (t.system_label) } dd { (system_name) }
-                dt { (t.vendor_label) } dd { (vendor) " (" (t.org_no) " " (system.vendor_orgno) ")" }
-                dt { (t.for_org_label) } dd { (view.party.name) " (" (t.org_no) " " (request.party_org_no) ")" }
-            }
-            @let description = localized(&system.description, language);
-            @if !description.is_empty() { p.ds-paragraph data-size="sm" { (description) } }
-        }
+        (summary_card(t, &Summary {
+            system_name: &system_name,
+            vendor: &vendor,
+            vendor_orgno: &system.vendor_orgno,
+            party_name: &view.party.name,
+            party_org_no: Some(&request.party_org_no),
+            reference: None,
+            description: Some(localized(&system.description, language)),
+        }))
         @match kind {
             UserType::Standard => (grants(t, state.catalogue, language, &request.access_packages, &words)),
             UserType::Agent => {
@@ -204,9 +222,8 @@ pub(crate) async fn agent_action(State(state): State<AppState>, headers: HeaderM
     request_action(&state, &headers, &uri, &body, UserType::Agent).await
 }
 
-/// Approve, reject or escalate. After an answer the browser goes on: to the overview when the
-/// person came from it (`skiplogout`), else — logged out, as in Altinn — to the vendor's
-/// redirect URL when the request has one, else back to the request, which shows the outcome.
+/// Approve, reject or escalate; then on as [`after_answer`] says (escalation returns to the
+/// request).
 async fn request_action(state: &AppState, headers: &HeaderMap, uri: &Uri, body: &str, kind: UserType) -> Response {
     let form: Option<RequestForm> = serde_urlencoded::from_str(body).ok();
     let mut visit = match Visit::begin_form(state, headers, uri, body).await {
@@ -237,14 +254,7 @@ async fn request_action(state: &AppState, headers: &HeaderMap, uri: &Uri, body: 
     if form.action == "escalate" {
         return visit.redirect(&format!("{here}&escalated=true"));
     }
-    if skip_logout {
-        return visit.redirect(&format!("{BASE}/systemuser/overview"));
-    }
-    if let Some(url) = &view.request.redirect_url {
-        visit.end(state).await;
-        return visit.redirect(url);
-    }
-    visit.redirect(&here)
+    after_answer(state, &mut visit, skip_logout, view.request.redirect_url.as_deref(), &here).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,16 +274,8 @@ pub(crate) async fn change_page(State(state): State<AppState>, headers: HeaderMa
         Ok(v) => v,
         Err(e) => return failure_page(&visit, &e),
     };
-    if is_true(&query.dont_choose_reportee) {
-        if let Err(r) = visit.act_for(&state, &view.party).await {
-            return r;
-        }
-    } else {
-        match visit.require_party(&state).await {
-            Ok(p) if p.party_id == view.party.party_id => {}
-            Ok(_) => return visit.error(StatusCode::NOT_FOUND, visit.t.err_request_not_found),
-            Err(r) => return r,
-        }
+    if let Err(r) = act_for_request(&state, &mut visit, &view.party, is_true(&query.dont_choose_reportee)).await {
+        return r;
     }
     show_change(&state, &visit, &view, is_true(&query.skiplogout), None).await
 }
@@ -305,13 +307,15 @@ async fn show_change(state: &AppState, visit: &Visit, view: &PartyChangeRequestV
             _ => {}
         }
         p.ds-lead { ((t.change_intro)(&vendor)) }
-        div.ds-card {
-            dl.ds-description-list {
-                dt { (t.system_label) } dd { (system_name) }
-                dt { (t.vendor_label) } dd { (vendor) " (" (t.org_no) " " (system.vendor_orgno) ")" }
-                dt { (t.for_org_label) } dd { (view.party.name) " (" (t.org_no) " " (change.party_org_no) ")" }
-            }
-        }
+        (summary_card(t, &Summary {
+            system_name: &system_name,
+            vendor: &vendor,
+            vendor_orgno: &system.vendor_orgno,
+            party_name: &view.party.name,
+            party_org_no: Some(&change.party_org_no),
+            reference: None,
+            description: None,
+        }))
         @if !change.required_access_packages.is_empty() || !add_resources.is_empty() {
             section.ds-stack aria-labelledby="add-heading" {
                 h2 #add-heading .ds-heading data-size="sm" { (t.to_add) }
@@ -369,12 +373,6 @@ pub(crate) async fn change_action(State(state): State<AppState>, headers: Header
         let (_, message) = super::layout::failure(visit.t, &e);
         return show_change(&state, &visit, &view, skip_logout, Some(message)).await;
     }
-    if skip_logout {
-        return visit.redirect(&format!("{BASE}/systemuser/overview"));
-    }
-    if let Some(url) = &view.change.redirect_url {
-        visit.end(&state).await;
-        return visit.redirect(url);
-    }
-    visit.redirect(&format!("{BASE}/systemuser/changerequest?id={}", crate::html::query_value(&form.id)))
+    let back = format!("{BASE}/systemuser/changerequest?id={}", crate::html::query_value(&form.id));
+    after_answer(&state, &mut visit, skip_logout, view.change.redirect_url.as_deref(), &back).await
 }

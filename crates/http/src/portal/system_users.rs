@@ -10,7 +10,7 @@ use fullmakt_service::system_register::{find_live_system, find_system, visible_s
 use maud::html;
 use serde::Deserialize;
 
-use super::describe::{grants, localized, resources, vendor_name};
+use super::describe::{grants, localized, resources, summary_card, vendor_name, Summary};
 use super::layout::{action_form, alert, date, failure_page, render, Page};
 use super::visit::{parse_query, Visit};
 use super::BASE;
@@ -39,14 +39,15 @@ pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, u
     let created = super::visit::query_param(&uri, "created").is_some();
     let body = html! {
         @if created { (alert("success", None, html! { p.ds-paragraph { (t.created_banner) } })) }
-        div.ds-card {
-            dl.ds-description-list {
-                dt { (t.system_label) } dd { (system_name) }
-                dt { (t.vendor_label) } dd { (vendor) " (" (t.org_no) " " (view.vendor_orgno) ")" }
-                dt { (t.for_org_label) } dd { (party.name) " (" (t.org_no) " " (view.row.owner_org_no) ")" }
-                @if view.row.external_ref != view.row.owner_org_no { dt { (t.reference_label) } dd { (view.row.external_ref) } }
-            }
-        }
+        (summary_card(t, &Summary {
+            system_name: &system_name,
+            vendor: &vendor,
+            vendor_orgno: &view.vendor_orgno,
+            party_name: &party.name,
+            party_org_no: Some(&view.row.owner_org_no),
+            reference: (view.row.external_ref != view.row.owner_org_no).then_some(view.row.external_ref.as_str()),
+            description: None,
+        }))
         (grants(t, state.catalogue, visit.language, &view.access_packages, &words))
         p.ds-paragraph data-size="sm" .ds-muted { ((t.details_created)(&date(view.row.created))) }
         div.ds-button-group {
@@ -174,15 +175,15 @@ pub(crate) async fn create_page(State(state): State<AppState>, headers: HeaderMa
             let vendor = vendor_name(&state.store, &system.vendor_orgno).await;
             let words = resources(&state.store, visit.language, &system.rights).await;
             html! {
-                div.ds-card {
-                    dl.ds-description-list {
-                        dt { (t.system_label) } dd { (name) }
-                        dt { (t.vendor_label) } dd { (vendor) " (" (t.org_no) " " (system.vendor_orgno) ")" }
-                        dt { (t.for_org_label) } dd { (party.name) }
-                    }
-                    @let description = localized(&system.description, visit.language);
-                    @if !description.is_empty() { p.ds-paragraph data-size="sm" { (description) } }
-                }
+                (summary_card(t, &Summary {
+                    system_name: &name,
+                    vendor: &vendor,
+                    vendor_orgno: &system.vendor_orgno,
+                    party_name: &party.name,
+                    party_org_no: None,
+                    reference: None,
+                    description: Some(localized(&system.description, visit.language)),
+                }))
                 h2.ds-heading data-size="md" { ((t.create_gets)(&name)) }
                 (grants(t, state.catalogue, visit.language, &system.access_packages, &words))
                 (action_form(&visit, &format!("{BASE}/systemuser/create"), &[("system", system.system_id.as_str())], html! {
