@@ -159,6 +159,15 @@ impl Approvals<'_> {
             UserType::Agent => Gate::SystemUserOverview,
         };
         self.require(person, party_id, gate).await?;
+        self.listed(party_id, kind).await
+    }
+
+    /// The party's active agent system users, for a caller that passed its own gate.
+    pub(crate) async fn agents_of(&self, party_id: i64) -> Result<Vec<SystemUserView>, AuthError> {
+        self.listed(party_id, UserType::Agent).await
+    }
+
+    async fn listed(&self, party_id: i64, kind: UserType) -> Result<Vec<SystemUserView>, AuthError> {
         let mut describer = Describer::new(self.store, self.catalogue);
         let mut out = Vec::new();
         for row in self.store.active_system_users_of_owner(party_id, kind.as_str()).await? {

@@ -138,6 +138,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// The packages given to `to_uuid` under `role_code`, with the giving party: one row per
+    /// (giver, package). A facilitator's clients by rettighetshaver are found this way.
+    pub async fn packages_given_to(&self, to_uuid: &str, role_code: &str) -> Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT a.from_party_id, p.package_id FROM assignments a JOIN assignment_packages p ON p.assignment_id = a.id \
+             WHERE a.to_uuid = $1 AND a.role_code = $2 ORDER BY a.from_party_id, p.package_id",
+        )
+        .bind(to_uuid)
+        .bind(role_code)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }
 
 impl WriteTx {
@@ -151,7 +164,7 @@ impl WriteTx {
         now: i64,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO assignments (id, from_party_id, to_uuid, to_kind, role_code, created) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (from_party_id, to_uuid, role_code) DO NOTHING",
         )
@@ -162,14 +175,20 @@ impl WriteTx {
         .bind(role_code)
         .bind(now)
         .execute(&mut *self.tx)
-        .await?;
+        .await?
+        .rows_affected();
         let id: String = sqlx::query_scalar("SELECT id FROM assignments WHERE from_party_id = $1 AND to_uuid = $2 AND role_code = $3")
             .bind(from_party_id)
             .bind(to_uuid)
             .bind(role_code)
             .fetch_one(&mut *self.tx)
             .await?;
-        self.record_assignment_change(&id).await?;
+        // An assignment that existed already changes nothing the decision index knows; logging
+        // it anyway would make the index re-read every delegation of the recipient on each
+        // client added to an agent (quadratic for a firm adding all its clients).
+        if inserted == 1 {
+            self.record_assignment_change(&id).await?;
+        }
         Ok(id)
     }
 
@@ -268,7 +287,7 @@ impl WriteTx {
         now: i64,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(&format!(
+        let inserted = sqlx::query(&format!(
             "INSERT INTO client_delegations ({DELEGATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (client_party_id, via_role_code, agent_uuid) DO NOTHING"
         ))
@@ -279,7 +298,8 @@ impl WriteTx {
         .bind(agent_uuid)
         .bind(now)
         .execute(&mut *self.tx)
-        .await?;
+        .await?
+        .rows_affected();
         let id: String = sqlx::query_scalar(
             "SELECT id FROM client_delegations WHERE client_party_id = $1 AND via_role_code = $2 AND agent_uuid = $3",
         )
@@ -288,7 +308,10 @@ impl WriteTx {
         .bind(agent_uuid)
         .fetch_one(&mut *self.tx)
         .await?;
-        self.record_delegation_change(&id).await?;
+        // A delegation without packages gives nothing; its packages log their own changes.
+        if inserted == 1 {
+            self.record_delegation_change(&id).await?;
+        }
         Ok(id)
     }
 
@@ -334,5 +357,18 @@ impl WriteTx {
             sqlx::query("DELETE FROM client_delegations WHERE id = $1").bind(id).execute(&mut *self.tx).await?;
         }
         Ok(ids.len() as u64)
+    }
+
+    /// Removes every client delegation of an agent (deleting the agent system user).
+    pub async fn delete_client_delegations_of_agent(&mut self, agent_uuid: &str) -> Result<u64> {
+        let clients: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT client_party_id FROM client_delegations WHERE agent_uuid = $1")
+            .bind(agent_uuid)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut removed = 0;
+        for client in clients {
+            removed += self.delete_client_delegations(client, agent_uuid).await?;
+        }
+        Ok(removed)
     }
 }

@@ -135,6 +135,17 @@ impl Store {
             .await?)
     }
 
+    /// The clients that have a client delegation to `agent_uuid`, in name order.
+    pub async fn clients_of_agent(&self, agent_uuid: &str) -> Result<Vec<PartyRow>> {
+        Ok(sqlx::query_as(&format!(
+            "{PARTY_SELECT} WHERE p.party_id IN (SELECT client_party_id FROM client_delegations WHERE agent_uuid = $1) \
+             ORDER BY p.name, p.party_id"
+        ))
+        .bind(agent_uuid)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The role codes `to_party_id` holds in the unit `from_party_id`.
     pub async fn er_role_codes(&self, from_party_id: i64, to_party_id: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
@@ -206,6 +217,15 @@ impl WriteTx {
     /// Reads inside the write transaction, so a check and the write after it see the same data.
     pub async fn find_party(&mut self, key: PartyKey<'_>) -> Result<Option<PartyRow>> {
         Ok(party_query(key).fetch_optional(&mut *self.tx).await?)
+    }
+
+    /// [`Store::er_role_codes`] under this transaction's write lock.
+    pub async fn er_role_codes(&mut self, from_party_id: i64, to_party_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT role_code FROM er_roles WHERE to_party_id = $1 AND from_party_id = $2 ORDER BY role_code")
+            .bind(to_party_id)
+            .bind(from_party_id)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     /// Removes one ER role (the unit deregistered it); false if it was not there.

@@ -278,6 +278,15 @@ impl WriteTx {
         .await?)
     }
 
+    /// The system user if it is active, read under this transaction's write lock (a write that
+    /// hangs grants on a system user checks that it was not deleted meanwhile).
+    pub async fn active_system_user(&mut self, id: &str) -> Result<Option<SystemUserRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {SYSTEM_USER_COLUMNS} FROM system_users WHERE id = $1 AND is_deleted = 0"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
     /// Takes the next position in Register's change stream.
     async fn next_stream_position(&mut self) -> Result<i64> {
         Ok(sqlx::query_scalar("UPDATE system_user_stream SET value = value + 1 WHERE id = 1 RETURNING value")
