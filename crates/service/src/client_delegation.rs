@@ -153,15 +153,14 @@ fn delegable(catalogue: &Catalogue, packages: impl Iterator<Item = PackageIndex>
 /// The customer entry for `party_id`, read from the register the first time; `None` for a
 /// party that is gone or is not an organisation (clients are organisations).
 async fn client_party<'m>(store: &Store, by_party: &'m mut BTreeMap<i64, Customer>, party_id: i64) -> Result<Option<&'m mut Customer>, AuthError> {
-    if !by_party.contains_key(&party_id) {
-        match store.find_party(PartyKey::Id(party_id)).await? {
-            Some(p) if p.is_deleted == 0 && p.party_type == "organization" => {
-                by_party.insert(party_id, Customer { party: p, access: Vec::new() });
-            }
-            _ => return Ok(None),
-        }
+    use std::collections::btree_map::Entry;
+    match by_party.entry(party_id) {
+        Entry::Occupied(found) => Ok(Some(found.into_mut())),
+        Entry::Vacant(slot) => match store.find_party(PartyKey::Id(party_id)).await? {
+            Some(p) if p.is_deleted == 0 && p.party_type == "organization" => Ok(Some(slot.insert(Customer { party: p, access: Vec::new() }))),
+            _ => Ok(None),
+        },
     }
-    Ok(by_party.get_mut(&party_id))
 }
 
 /// The packages an agent system user was approved for, as a set (unknown URNs are skipped:

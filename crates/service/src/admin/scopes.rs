@@ -249,10 +249,9 @@ pub async fn api_get_scope(store: &Store, caller: &Caller, name: &str) -> Result
 pub async fn api_update_scope(store: &Store, caller: &Caller, name: &str, input: &ScopeInput) -> Result<ScopeView, AdminError> {
     caller.require_any(&[SCOPES_WRITE])?;
     let mut row = own_scope(store, caller, name).await?;
-    if input.prefix.is_some() || input.subscope.is_some() || input.name.is_some() {
-        if input_name(input)?.as_str() != name {
-            return Err(bad_request("a scope's name cannot change"));
-        }
+    let names_a_scope = input.prefix.is_some() || input.subscope.is_some() || input.name.is_some();
+    if names_a_scope && input_name(input)?.as_str() != name {
+        return Err(bad_request("a scope's name cannot change"));
     }
     apply(input, &mut row)?;
     row.last_updated = clock::now();
