@@ -103,43 +103,84 @@ pub struct Agent {
 /// is the role holder, and parties that made the facilitator rettighetshaver with packages. Only
 /// delegable packages count, and for role-given packages the client's organisation form must
 /// match the catalogue's entity variant (`forretningsforer-eiendom` only from ESEK and BRL).
+/// Two queries and one party lookup per rettighetshaver giver, however many clients by role.
 pub async fn customers_of(store: &Store, catalogue: &Catalogue, facilitator: &PartyRow) -> Result<Vec<Customer>, AuthError> {
     let mut by_party: BTreeMap<i64, Customer> = BTreeMap::new();
-    let client_roles: Vec<_> = CLIENT_ROLES.iter().filter_map(|code| catalogue.role(code)).collect();
-    for held in store.er_roles_held_by(facilitator.party_id).await? {
-        let Some(role) = catalogue.role(&held.role_code).filter(|r| client_roles.iter().any(|c| c.index == r.index)) else {
-            continue;
-        };
-        let given = catalogue.packages_given_by_role(role.index, held.from_unit_type.as_deref());
-        let packages = delegable(catalogue, given.iter());
-        if packages.is_empty() || held.from_party_id == facilitator.party_id {
+    for held in store.units_with_role_holder(facilitator.party_id).await? {
+        if held.unit.party_id == facilitator.party_id {
             continue;
         }
-        let Some(party) = client_party(store, &mut by_party, held.from_party_id).await? else { continue };
-        party.access.push(ClientAccess { role_code: role.code.clone(), role_urn: role.urn.clone(), packages });
+        if let Some(access) = role_access(catalogue, &held.role_code, held.unit.unit_type.as_deref()) {
+            by_party.entry(held.unit.party_id).or_insert_with(|| Customer { party: held.unit, access: Vec::new() }).access.push(access);
+        }
     }
-    let mut given: BTreeMap<i64, Vec<PackageIndex>> = BTreeMap::new();
+    let mut given: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for (from, package_id) in store.packages_given_to(&facilitator.party_uuid, RIGHTHOLDER).await? {
-        if let Some(p) = catalogue.package_by_id(&package_id) {
-            given.entry(from).or_default().push(p.index);
-        }
+        given.entry(from).or_default().push(package_id);
     }
-    let rightholder = catalogue.role(RIGHTHOLDER);
-    for (from, packages) in given {
-        let packages = delegable(catalogue, packages.into_iter());
-        if packages.is_empty() || from == facilitator.party_id {
+    for (from, package_ids) in given {
+        let Some(access) = rightholder_access(catalogue, &package_ids) else { continue };
+        if let Some(customer) = by_party.get_mut(&from) {
+            customer.access.push(access);
             continue;
         }
-        let Some(party) = client_party(store, &mut by_party, from).await? else { continue };
-        party.access.push(ClientAccess {
-            role_code: RIGHTHOLDER.into(),
-            role_urn: rightholder.map_or_else(|| format!("urn:altinn:role:{RIGHTHOLDER}"), |r| r.urn.clone()),
-            packages,
-        });
+        match store.find_party(PartyKey::Id(from)).await? {
+            Some(p) if is_client(&p, facilitator) => {
+                by_party.insert(from, Customer { party: p, access: vec![access] });
+            }
+            _ => {}
+        }
     }
-    let mut out: Vec<Customer> = by_party.into_values().filter(|c| !c.access.is_empty()).collect();
+    let mut out: Vec<Customer> = by_party.into_values().collect();
     out.sort_by(|a, b| a.party.name.cmp(&b.party.name).then(a.party.party_id.cmp(&b.party.party_id)));
     Ok(out)
+}
+
+/// One client of the facilitator, if `client` is one (the same rules as [`customers_of`], read
+/// for this client alone: delegating one client does not read the whole list).
+pub async fn customer(store: &Store, catalogue: &Catalogue, facilitator: &PartyRow, client: PartyRow) -> Result<Option<Customer>, AuthError> {
+    if !is_client(&client, facilitator) {
+        return Ok(None);
+    }
+    let mut access: Vec<ClientAccess> = Vec::new();
+    for code in store.er_role_codes(client.party_id, facilitator.party_id).await? {
+        access.extend(role_access(catalogue, &code, client.unit_type.as_deref()));
+    }
+    let given: Vec<String> = store
+        .grants_from(client.party_id, &facilitator.party_uuid)
+        .await?
+        .into_iter()
+        .filter(|g| g.role_code == RIGHTHOLDER)
+        .filter_map(|g| g.package_id)
+        .collect();
+    access.extend(rightholder_access(catalogue, &given));
+    Ok((!access.is_empty()).then_some(Customer { party: client, access }))
+}
+
+/// Clients are other live organisations.
+fn is_client(party: &PartyRow, facilitator: &PartyRow) -> bool {
+    party.is_deleted == 0 && party.party_type == "organization" && party.party_id != facilitator.party_id
+}
+
+/// What a client ER role gives the facilitator, if it is a client role that gives any
+/// delegable package to a client of this organisation form.
+fn role_access(catalogue: &Catalogue, role_code: &str, unit_type: Option<&str>) -> Option<ClientAccess> {
+    let role = catalogue.role(role_code)?;
+    if !CLIENT_ROLES.iter().any(|code| catalogue.role(code).is_some_and(|r| r.index == role.index)) {
+        return None;
+    }
+    let packages = delegable(catalogue, catalogue.packages_given_by_role(role.index, unit_type).iter());
+    (!packages.is_empty()).then(|| ClientAccess { role_code: role.code.clone(), role_urn: role.urn.clone(), packages })
+}
+
+/// What a client gave the facilitator as rettighetshaver, if any of it is delegable.
+fn rightholder_access(catalogue: &Catalogue, package_ids: &[String]) -> Option<ClientAccess> {
+    let packages = delegable(catalogue, package_ids.iter().filter_map(|id| catalogue.package_by_id(id)).map(|p| p.index));
+    if packages.is_empty() {
+        return None;
+    }
+    let role_urn = catalogue.role(RIGHTHOLDER).map_or_else(|| format!("urn:altinn:role:{RIGHTHOLDER}"), |r| r.urn.clone());
+    Some(ClientAccess { role_code: RIGHTHOLDER.into(), role_urn, packages })
 }
 
 fn delegable(catalogue: &Catalogue, packages: impl Iterator<Item = PackageIndex>) -> PackageSet {
@@ -148,19 +189,6 @@ fn delegable(catalogue: &Catalogue, packages: impl Iterator<Item = PackageIndex>
         out.insert(p);
     }
     out
-}
-
-/// The customer entry for `party_id`, read from the register the first time; `None` for a
-/// party that is gone or is not an organisation (clients are organisations).
-async fn client_party<'m>(store: &Store, by_party: &'m mut BTreeMap<i64, Customer>, party_id: i64) -> Result<Option<&'m mut Customer>, AuthError> {
-    use std::collections::btree_map::Entry;
-    match by_party.entry(party_id) {
-        Entry::Occupied(found) => Ok(Some(found.into_mut())),
-        Entry::Vacant(slot) => match store.find_party(PartyKey::Id(party_id)).await? {
-            Some(p) if p.is_deleted == 0 && p.party_type == "organization" => Ok(Some(slot.insert(Customer { party: p, access: Vec::new() }))),
-            _ => Ok(None),
-        },
-    }
 }
 
 /// The packages an agent system user was approved for, as a set (unknown URNs are skipped:
@@ -309,8 +337,12 @@ impl Approvals<'_> {
         if uuid::Uuid::parse_str(&client_uuid).is_err() {
             return Err(problem(AuthCode::AgentSystemUserClientNotFound));
         }
-        let all = customers_of(self.store, self.catalogue, facilitator).await?;
-        all.into_iter().find(|c| c.party.party_uuid == client_uuid).ok_or_else(|| problem(AuthCode::AgentSystemUserClientNotFound))
+        let client = self.store.find_party(PartyKey::Uuid(&client_uuid)).await?;
+        let found = match client {
+            Some(client) => customer(self.store, self.catalogue, facilitator, client).await?,
+            None => None,
+        };
+        found.ok_or_else(|| problem(AuthCode::AgentSystemUserClientNotFound))
     }
 
     /// `DELETE systemuser/agent/{party}/{systemUserId}/client?client=&provider=` (CAW): removes

@@ -39,7 +39,7 @@ pub use index_changes::{
 pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
 pub use login::{LoginAttemptRow, PersonListRow, TestIdpCodeRow, TestIdpRequestRow};
 pub use portal_sessions::PortalSessionRow;
-pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow};
+pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow, RoleUnitRow};
 pub use replay::{GrantUse, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};
 pub use scopes::{ScopeAccessRow, ScopeRow};

@@ -52,6 +52,14 @@ pub struct ErRoleRecord {
     pub to_name: String,
 }
 
+/// A unit in which some party holds an ER role, with the role's code.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoleUnitRow {
+    #[sqlx(flatten)]
+    pub unit: PartyRow,
+    pub role_code: String,
+}
+
 /// The identifying columns of a party, read in pages (by bulk import, and by anything that
 /// builds an in-memory index of the register).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -133,6 +141,20 @@ impl Store {
             .bind(to_party_id)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// The live organisations in which `to_party_id` holds an ER role, one row per (unit, role):
+    /// a facilitator's client relations in one query however many clients it has.
+    pub async fn units_with_role_holder(&self, to_party_id: i64) -> Result<Vec<RoleUnitRow>> {
+        Ok(sqlx::query_as(
+            "SELECT p.party_id, p.party_uuid, p.party_type, p.org_number, p.person_identifier, p.name, p.unit_type, \
+                    p.main_unit_party_id, p.is_deleted, p.created, p.last_changed, m.org_number AS main_unit_org_number, r.role_code \
+             FROM er_roles r JOIN parties p ON p.party_id = r.from_party_id LEFT JOIN parties m ON m.party_id = p.main_unit_party_id \
+             WHERE r.to_party_id = $1 AND p.is_deleted = 0 AND p.party_type = 'organization' ORDER BY p.party_id, r.role_code",
+        )
+        .bind(to_party_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The clients that have a client delegation to `agent_uuid`, in name order.
