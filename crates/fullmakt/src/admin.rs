@@ -196,6 +196,21 @@ pub enum RegisterCommand {
         #[arg(long)]
         to_org: Option<String>,
     },
+    /// End a person's or unit's ER role in a unit (the same arguments as add-role); prints the
+    /// removed role. What the role gave its holder ends with it, from the next decision on.
+    #[command(group(ArgGroup::new("holder").required(true).args(["to_person", "to_org"])))]
+    RemoveRole {
+        /// The unit's organisation number.
+        #[arg(long)]
+        from: String,
+        /// ER role: DAGL, LEDE, REGN, REVI, FFØR, … (any case), or its catalogue code or URN.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        to_person: Option<String>,
+        #[arg(long)]
+        to_org: Option<String>,
+    },
     /// Import organisations, persons and roles from a JSON-lines file (docs/register-import.md);
     /// prints a summary with counts, seconds and rows/s.
     Import {
@@ -385,6 +400,14 @@ async fn create_resource(store: &fullmakt_store::Store, file: &std::path::Path, 
     print(registry::get_resource(store, created.identifier(), None).await.map_err(|e| e.to_string())?)
 }
 
+fn role_holder(to_person: Option<String>, to_org: Option<String>) -> Result<RoleHolder, String> {
+    match (to_person, to_org) {
+        (Some(pid), _) => Ok(RoleHolder::Person(pid)),
+        (None, Some(org)) => Ok(RoleHolder::Organisation(org)),
+        (None, None) => Err("give --to-person PID or --to-org ORGNO".into()),
+    }
+}
+
 async fn run_register(store: &fullmakt_service::Store, command: RegisterCommand, synthetic: SyntheticNumbers) -> Result<(), String> {
     let e = |e: register::RegisterError| e.to_string();
     match command {
@@ -397,12 +420,12 @@ async fn run_register(store: &fullmakt_service::Store, command: RegisterCommand,
             print(register::add_person(store, &input, synthetic).await.map_err(e)?)
         }
         RegisterCommand::AddRole { from, role, to_person, to_org } => {
-            let holder = match (to_person, to_org) {
-                (Some(pid), _) => RoleHolder::Person(pid),
-                (None, Some(org)) => RoleHolder::Organisation(org),
-                (None, None) => return Err("give --to-person PID or --to-org ORGNO".into()),
-            };
+            let holder = role_holder(to_person, to_org)?;
             print(register::add_role(store, &NewRole { unit: from, role, holder }, synthetic).await.map_err(e)?)
+        }
+        RegisterCommand::RemoveRole { from, role, to_person, to_org } => {
+            let holder = role_holder(to_person, to_org)?;
+            print(register::remove_role(store, &NewRole { unit: from, role, holder }, synthetic).await.map_err(e)?)
         }
         RegisterCommand::Import { file, rows_per_transaction } => {
             let options = import::ImportOptions { synthetic, rows_per_transaction };

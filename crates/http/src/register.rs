@@ -89,7 +89,10 @@ pub struct PartyLookupBody {
 
 pub(crate) fn problem(e: RegisterError, trace: &TraceId) -> Problem {
     let (status, title) = match &e {
-        RegisterError::PartyNotFound(_) | RegisterError::UnknownOrganisation(_) | RegisterError::UnknownPerson(_) => (404, "Not found"),
+        RegisterError::PartyNotFound(_)
+        | RegisterError::UnknownOrganisation(_)
+        | RegisterError::UnknownPerson(_)
+        | RegisterError::RoleNotFound { .. } => (404, "Not found"),
         RegisterError::Internal => (500, "Internal server error"),
         RegisterError::OrganisationExists(_)
         | RegisterError::PersonExists(_)

@@ -6,8 +6,8 @@ use std::io::Write;
 use fullmakt_domain::SyntheticNumbers;
 use fullmakt_service::register::import::{import_file, ImportError, ImportOptions};
 use fullmakt_service::register::{
-    add_organisation, add_person, add_role, find_party, roles_held_by, roles_in_unit, roles_of_subject_for_party, NewOrganisation,
-    NewPerson, NewRole, PartyLookup, RegisterError, RoleHolder,
+    add_organisation, add_person, add_role, find_party, remove_role, roles_held_by, roles_in_unit, roles_of_subject_for_party,
+    NewOrganisation, NewPerson, NewRole, PartyLookup, RegisterError, RoleHolder,
 };
 mod common;
 use common::stores;
@@ -181,6 +181,72 @@ async fn roles_must_be_er_roles_between_known_parties() {
         assert_eq!(reverse.len(), 1);
         assert_eq!(reverse[0].from.org_number.as_deref(), Some(ACME));
         assert_eq!(reverse[0].er_code, "DAGL");
+    }
+}
+
+#[tokio::test]
+async fn a_role_is_removed_in_any_of_its_names_and_a_missing_one_is_refused_without_a_write() {
+    for (store, _dir) in stores().await {
+        add_organisation(&store, &org(ACME, "Acme AS")).await.unwrap();
+        add_organisation(&store, &org(LEDGER, "Ledger Regnskap AS")).await.unwrap();
+        add_organisation(&store, &org(HOUSING, "Housing BRL")).await.unwrap();
+        add_person(&store, &person(PERSON, "Kari Nordmann"), SyntheticNumbers::Refuse).await.unwrap();
+        add_person(&store, &person(PERSON_2, "Ola Nordmann"), SyntheticNumbers::Refuse).await.unwrap();
+        add_role(&store, &role(ACME, "DAGL", RoleHolder::Person(PERSON.into())), SyntheticNumbers::Refuse).await.unwrap();
+        add_role(&store, &role(ACME, "REGN", RoleHolder::Organisation(LEDGER.into())), SyntheticNumbers::Refuse).await.unwrap();
+        add_role(&store, &role(HOUSING, "REGN", RoleHolder::Organisation(LEDGER.into())), SyntheticNumbers::Refuse).await.unwrap();
+        let acme = find_party(&store, &PartyLookup::OrgNumber(ACME.into())).await.unwrap();
+        let ledger = find_party(&store, &PartyLookup::OrgNumber(LEDGER.into())).await.unwrap();
+
+        // Refusals first: each names what is missing, and none writes (not even an index change).
+        let before = store.change_sequence().await.unwrap();
+        let not_held = |unit: &str, role: &str, holder: String| RegisterError::RoleNotFound { unit: unit.into(), role: role.into(), holder };
+        let cases = [
+            (role(ACME, "LEDE", RoleHolder::Person(PERSON.into())), not_held(ACME, "LEDE", format!("person {PERSON}"))),
+            (role(ACME, "DAGL", RoleHolder::Person(PERSON_2.into())), not_held(ACME, "DAGL", format!("person {PERSON_2}"))),
+            (role(ACME, "REVI", RoleHolder::Organisation(LEDGER.into())), not_held(ACME, "REVI", format!("organisation {LEDGER}"))),
+            (role(LEDGER, "REGN", RoleHolder::Organisation(ACME.into())), not_held(LEDGER, "REGN", format!("organisation {ACME}"))),
+            (role(ACME, "nope", RoleHolder::Person(PERSON.into())), RegisterError::Role(fullmakt_domain::catalogue::RoleLookupError::Unknown("nope".into()))),
+            (
+                role(ACME, "rettighetshaver", RoleHolder::Person(PERSON.into())),
+                RegisterError::Role(fullmakt_domain::catalogue::RoleLookupError::NotAnErRole("rettighetshaver".into())),
+            ),
+            (role(ACME_BRANCH, "DAGL", RoleHolder::Person(PERSON.into())), RegisterError::UnknownOrganisation(ACME_BRANCH.into())),
+            (role(ACME, "REGN", RoleHolder::Organisation(ACME_BRANCH.into())), RegisterError::UnknownOrganisation(ACME_BRANCH.into())),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(remove_role(&store, &input, SyntheticNumbers::Refuse).await.unwrap_err(), expected, "{input:?}");
+        }
+        assert!(matches!(
+            remove_role(&store, &role(ACME, "DAGL", RoleHolder::Person("01010012357".into())), SyntheticNumbers::Refuse).await,
+            Err(RegisterError::Invalid { field: "toPerson", .. })
+        ));
+        assert!(matches!(
+            remove_role(&store, &role(ACME, "REGN", RoleHolder::Organisation("1".into())), SyntheticNumbers::Refuse).await,
+            Err(RegisterError::Invalid { field: "toOrganization", .. })
+        ));
+        assert_eq!(store.change_sequence().await.unwrap(), before, "a refused removal writes nothing");
+
+        // The catalogue's code and the URN name the same role as ER's code.
+        let removed = remove_role(&store, &role(ACME, "regnskapsforer", RoleHolder::Organisation(LEDGER.into())), SyntheticNumbers::Refuse).await.unwrap();
+        assert_eq!((removed.er_code.as_str(), removed.role_code.as_str()), ("REGN", "regnskapsforer"));
+        assert_eq!((removed.from.party_id, removed.to.party_id), (acme.party_id, ledger.party_id));
+        assert!(store.change_sequence().await.unwrap() > before, "the removal is a write");
+        let removed = remove_role(&store, &role(ACME, "urn:altinn:external-role:ccr:daglig-leder", RoleHolder::Person(PERSON.into())), SyntheticNumbers::Refuse)
+            .await
+            .unwrap();
+        assert_eq!(removed.to.person_identifier.as_deref(), Some(PERSON));
+        assert!(roles_in_unit(&store, acme.party_id).await.unwrap().is_empty());
+        // Only that unit's role went: the firm is still REGN for the other client.
+        let held = roles_held_by(&store, ledger.party_id).await.unwrap();
+        assert_eq!(held.iter().map(|r| (r.from.org_number.clone(), r.er_code.clone())).collect::<Vec<_>>(), vec![(Some(HOUSING.into()), "REGN".into())]);
+
+        // Gone means gone: a second removal is refused, and the role can be added again.
+        assert_eq!(
+            remove_role(&store, &role(ACME, "REGN", RoleHolder::Organisation(LEDGER.into())), SyntheticNumbers::Refuse).await.unwrap_err(),
+            not_held(ACME, "REGN", format!("organisation {LEDGER}"))
+        );
+        add_role(&store, &role(ACME, "REGN", RoleHolder::Organisation(LEDGER.into())), SyntheticNumbers::Refuse).await.unwrap();
     }
 }
 

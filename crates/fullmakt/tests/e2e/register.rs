@@ -109,6 +109,68 @@ async fn the_register_cli_adds_imports_shows_and_refuses_with_a_reason() {
     }
 }
 
+/// `remove-role` takes add-role's arguments, prints the removed role, refuses a role nobody holds,
+/// and a running server's PDP decides the very next request without the role.
+#[tokio::test]
+async fn the_register_cli_removes_a_role_and_the_next_decision_no_longer_sees_it() {
+    use fullmakt::demo::{CUSTOMER_MANAGER_PID, CUSTOMER_ORG, DEMO_RESOURCE};
+    on_every_store!(|db, server, _vendor| {
+        let dir = tempfile::tempdir().unwrap();
+        fullmakt::demo::seed(&server.store, &server.public_url, dir.path()).await.unwrap();
+        let manager = fullmakt_service::register::find_party(&server.store, &fullmakt_service::register::PartyLookup::PersonIdentifier(CUSTOMER_MANAGER_PID.into()))
+            .await
+            .unwrap();
+        // The demo resource's policy names the role DAGL: the bakery's manager may write.
+        let decide = || {
+            let body = json!({"Request": {
+                "AccessSubject": [{"Attribute": [{"AttributeId": "urn:altinn:userid", "Value": manager.party_id.to_string()}]}],
+                "Action": [{"Attribute": [{"AttributeId": "urn:oasis:names:tc:xacml:1.0:action:action-id", "Value": "write"}]}],
+                "Resource": [{"Attribute": [{"AttributeId": "urn:altinn:resource", "Value": DEMO_RESOURCE},
+                    {"AttributeId": "urn:altinn:organization:identifier-no", "Value": CUSTOMER_ORG}]}]
+            }})
+            .to_string();
+            let server = &server;
+            async move {
+                let (status, body) = call(server, Method::POST, "/authorization/api/v1/decision", None, Some(&body)).await;
+                assert_eq!(status, 200, "{body}");
+                body["response"][0]["decision"].as_str().unwrap().to_owned()
+            }
+        };
+        assert_eq!(decide().await, "Permit");
+
+        // Refusals: a non-zero exit with the reason, nothing printed, nothing changed.
+        let sequence = server.store.change_sequence().await.unwrap();
+        for (args, reason) in [
+            (vec!["register", "remove-role", "--from", CUSTOMER_ORG, "--role", "LEDE", "--to-person", CUSTOMER_MANAGER_PID], "does not hold the role LEDE in 310601004"),
+            (vec!["register", "remove-role", "--from", CUSTOMER_ORG, "--role", "REVI", "--to-org", fullmakt::demo::ACCOUNTING_FIRM_ORG], "organisation 310603007 does not hold the role REVI"),
+            (vec!["register", "remove-role", "--from", ACME, "--role", "DAGL", "--to-person", CUSTOMER_MANAGER_PID], "no organisation 310000019"),
+            (vec!["register", "remove-role", "--from", CUSTOMER_ORG, "--role", "rettighetshaver", "--to-person", CUSTOMER_MANAGER_PID], "is not an Enhetsregisteret (ER) role"),
+            (vec!["register", "remove-role", "--from", CUSTOMER_ORG, "--role", "DAGL", "--to-org", "310601005"], "check digit is wrong"),
+        ] {
+            let mut args = args;
+            args.insert(0, "--test-data");
+            let (ok, stdout, err) = admin(&db, &args);
+            assert!(!ok, "{args:?} succeeded");
+            assert!(err.contains(reason), "{args:?}: {err}");
+            assert_eq!(stdout, Value::Null);
+        }
+        let (ok, _, err) = admin(&db, &["register", "remove-role", "--from", CUSTOMER_ORG, "--role", "DAGL"]);
+        assert!(!ok && err.contains("--to-person"), "{err}");
+        assert_eq!(server.store.change_sequence().await.unwrap(), sequence, "refused commands change nothing");
+        assert_eq!(decide().await, "Permit");
+
+        let (ok, role, err) = admin(&db, &["--test-data", "register", "remove-role", "--from", CUSTOMER_ORG, "--role", "dagl", "--to-person", CUSTOMER_MANAGER_PID]);
+        assert!(ok, "{err}");
+        assert_eq!(
+            (role["erCode"].clone(), role["from"]["orgNumber"].clone(), role["to"]["partyId"].clone()),
+            (json!("DAGL"), json!(CUSTOMER_ORG), json!(manager.party_id))
+        );
+        assert_eq!(decide().await, "NotApplicable", "the very next decision is without the role");
+        let (ok, _, err) = admin(&db, &["--test-data", "register", "remove-role", "--from", CUSTOMER_ORG, "--role", "DAGL", "--to-person", CUSTOMER_MANAGER_PID]);
+        assert!(!ok && err.contains("does not hold the role DAGL"), "{err}");
+    });
+}
+
 async fn seed_parties(server: &TestServer) -> (Value, Value) {
     use fullmakt_service::register::{add_organisation, add_person, NewOrganisation, NewPerson};
     let acme = add_organisation(&server.store, &NewOrganisation { org_number: ACME.into(), name: "Acme AS".into(), unit_type: Some("AS".into()), ..Default::default() })

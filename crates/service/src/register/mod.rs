@@ -1,6 +1,6 @@
-//! The register use cases: adding organisations, persons and ER roles with every rule checked
-//! before anything is written, looking parties and roles up, and bulk import from JSON lines
-//! ([`import`]).
+//! The register use cases: adding organisations, persons and ER roles, and removing ER roles,
+//! with every rule checked before anything is written, looking parties and roles up, and bulk
+//! import from JSON lines ([`import`]).
 //!
 //! Rules (DESIGN.md §5 and issue 3): organisation numbers pass MOD11; person numbers pass both
 //! check digits and the date, and synthetic test numbers only where the caller passes
@@ -45,6 +45,9 @@ pub enum RegisterError {
     Role(#[from] RoleLookupError),
     #[error("{holder} already holds the role {role} in {unit}")]
     RoleExists { unit: String, role: String, holder: String },
+    /// Removing a role nobody holds in that form.
+    #[error("{holder} does not hold the role {role} in {unit}")]
+    RoleNotFound { unit: String, role: String, holder: String },
     /// A lookup found nothing.
     #[error("{0}")]
     PartyNotFound(String),
@@ -356,42 +359,88 @@ pub async fn add_person(store: &Store, input: &NewPerson, synthetic: SyntheticNu
     Ok(row.into())
 }
 
-/// Records that `holder` holds the ER role `role` in the unit `unit`.
-pub async fn add_role(store: &Store, input: &NewRole, synthetic: SyntheticNumbers) -> Result<ErRoleView, RegisterError> {
-    let unit = parse_org_number("from", &input.unit)?.to_string();
-    let role = Catalogue::embedded().er_role(input.role.trim())?;
-    let holder_key = match &input.holder {
-        RoleHolder::Person(pid) => RoleHolder::Person(parse_person_identifier("toPerson", pid, synthetic)?.to_string()),
-        RoleHolder::Organisation(org) => RoleHolder::Organisation(parse_org_number("toOrganization", org)?.to_string()),
-    };
+/// An ER role's input after validation: the unit, the catalogue's role and the holder's key.
+struct RoleKey {
+    unit: String,
+    role: &'static Role,
+    holder: RoleHolder,
+}
 
-    let mut tx = store.begin_write().await?;
-    let from = tx.find_party(PartyKey::OrgNumber(&unit)).await?.ok_or_else(|| RegisterError::UnknownOrganisation(unit.clone()))?;
-    let to = match &holder_key {
-        RoleHolder::Person(pid) => {
-            tx.find_party(PartyKey::PersonIdentifier(pid)).await?.ok_or_else(|| RegisterError::UnknownPerson(pid.clone()))?
-        }
-        RoleHolder::Organisation(org) => {
-            tx.find_party(PartyKey::OrgNumber(org)).await?.ok_or_else(|| RegisterError::UnknownOrganisation(org.clone()))?
-        }
-    };
-    let row = ErRoleRow { from_party_id: from.party_id, role_code: role.code.clone(), to_party_id: to.party_id };
-    if tx.has_er_role(&row).await? {
-        let holder = match holder_key {
+impl RoleKey {
+    fn parse(input: &NewRole, synthetic: SyntheticNumbers) -> Result<Self, RegisterError> {
+        let unit = parse_org_number("from", &input.unit)?.to_string();
+        let role = Catalogue::embedded().er_role(input.role.trim())?;
+        let holder = match &input.holder {
+            RoleHolder::Person(pid) => RoleHolder::Person(parse_person_identifier("toPerson", pid, synthetic)?.to_string()),
+            RoleHolder::Organisation(org) => RoleHolder::Organisation(parse_org_number("toOrganization", org)?.to_string()),
+        };
+        Ok(Self { unit, role, holder })
+    }
+
+    /// The unit and the holder, read inside the write so they cannot change before it commits.
+    async fn parties(&self, tx: &mut WriteTx) -> Result<(PartyRow, PartyRow), RegisterError> {
+        let from = tx.find_party(PartyKey::OrgNumber(&self.unit)).await?.ok_or_else(|| RegisterError::UnknownOrganisation(self.unit.clone()))?;
+        let to = match &self.holder {
+            RoleHolder::Person(pid) => {
+                tx.find_party(PartyKey::PersonIdentifier(pid)).await?.ok_or_else(|| RegisterError::UnknownPerson(pid.clone()))?
+            }
+            RoleHolder::Organisation(org) => {
+                tx.find_party(PartyKey::OrgNumber(org)).await?.ok_or_else(|| RegisterError::UnknownOrganisation(org.clone()))?
+            }
+        };
+        Ok((from, to))
+    }
+
+    /// The names an error gives: the unit, ER's code for the role, and "person …"/"organisation …".
+    fn described(self) -> (String, String, String) {
+        let holder = match self.holder {
             RoleHolder::Person(p) => format!("person {p}"),
             RoleHolder::Organisation(o) => format!("organisation {o}"),
         };
-        return Err(RegisterError::RoleExists { unit, role: role.er_code().unwrap_or_else(|| role.code.clone()), holder });
+        (self.unit, self.role.er_code().unwrap_or_else(|| self.role.code.clone()), holder)
+    }
+
+    fn view(&self, from: PartyRow, to: PartyRow) -> ErRoleView {
+        ErRoleView {
+            from: party_ref(from),
+            role_code: self.role.code.clone(),
+            role_urn: self.role.urn.clone(),
+            er_code: self.role.er_code().unwrap_or_default(),
+            to: party_ref(to),
+        }
+    }
+}
+
+/// Records that `holder` holds the ER role `role` in the unit `unit`.
+pub async fn add_role(store: &Store, input: &NewRole, synthetic: SyntheticNumbers) -> Result<ErRoleView, RegisterError> {
+    let key = RoleKey::parse(input, synthetic)?;
+    let mut tx = store.begin_write().await?;
+    let (from, to) = key.parties(&mut tx).await?;
+    let row = ErRoleRow { from_party_id: from.party_id, role_code: key.role.code.clone(), to_party_id: to.party_id };
+    if tx.has_er_role(&row).await? {
+        let (unit, role, holder) = key.described();
+        return Err(RegisterError::RoleExists { unit, role, holder });
     }
     tx.insert_er_role(&row, clock::now()).await.map_err(insert_conflict)?;
     tx.commit().await?;
-    Ok(ErRoleView {
-        from: party_ref(from),
-        role_code: role.code.clone(),
-        role_urn: role.urn.clone(),
-        er_code: role.er_code().unwrap_or_default(),
-        to: party_ref(to),
-    })
+    Ok(key.view(from, to))
+}
+
+/// Ends `holder`'s ER role `role` in the unit `unit` (the same input, in the same forms, as
+/// [`add_role`]); returns the role that was removed. The write records an index change for the
+/// unit, so what the role gave its holder is gone from the very next decision on every node.
+pub async fn remove_role(store: &Store, input: &NewRole, synthetic: SyntheticNumbers) -> Result<ErRoleView, RegisterError> {
+    let key = RoleKey::parse(input, synthetic)?;
+    let mut tx = store.begin_write().await?;
+    let (from, to) = key.parties(&mut tx).await?;
+    let row = ErRoleRow { from_party_id: from.party_id, role_code: key.role.code.clone(), to_party_id: to.party_id };
+    if !tx.delete_er_role(&row).await? {
+        // Dropping the transaction rolls the index change back with the (empty) delete.
+        let (unit, role, holder) = key.described();
+        return Err(RegisterError::RoleNotFound { unit, role, holder });
+    }
+    tx.commit().await?;
+    Ok(key.view(from, to))
 }
 
 fn party_ref(row: PartyRow) -> PartyRef {
