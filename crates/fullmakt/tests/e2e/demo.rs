@@ -13,6 +13,7 @@ async fn the_demo_seed_adds_the_register_once() {
         let parties = server.store.party_count().await.unwrap();
         let roles = server.store.er_role_count().await.unwrap();
         assert_eq!((parties, roles), (10, 8));
+        assert!(fullmakt_service::system_register::find_system(&server.store, &fullmakt::demo::agent_system_id()).await.unwrap().is_some());
         let sequence = server.store.change_sequence().await.unwrap();
         let report = fullmakt::demo::seed(&server.store, &server.public_url, dir.path()).await.unwrap();
         assert_eq!(server.store.change_sequence().await.unwrap(), sequence, "a second seed writes nothing");
@@ -28,7 +29,86 @@ async fn the_demo_seed_adds_the_register_once() {
         .await
         .unwrap();
         assert!(ffor.iter().any(|r| r.er_code == "FFØR" && r.to.org_number.as_deref() == Some(fullmakt::demo::ACCOUNTING_FIRM_ORG)));
+
+        // The agent side: both client-package resources with their policies, and the agent system
+        // on a client of its own whose settings are in the demo directory.
+        for (resource, package) in [
+            (fullmakt::demo::CLIENT_PAYROLL_RESOURCE, "regnskapsforer-lonn"),
+            (fullmakt::demo::PROPERTY_MANAGEMENT_RESOURCE, "forretningsforer-eiendom"),
+        ] {
+            let (status, body) = call(&server, Method::GET, &format!("/resourceregistry/api/v1/resource/{resource}"), None, None).await;
+            assert_eq!((status, body["hasCompetentAuthority"]["organization"].clone()), (200, json!(fullmakt::demo::DIGDIR_ORG)), "{body}");
+            let (status, rules) = call(&server, Method::GET, &format!("/resourceregistry/api/v1/resource/{resource}/policy/rules"), None, None).await;
+            assert_eq!(status, 200, "{rules}");
+            assert!(rules.to_string().contains(package), "{resource}: {rules}");
+        }
+        let system = fullmakt_service::system_register::find_system(&server.store, &fullmakt::demo::agent_system_id()).await.unwrap().expect("the agent system");
+        assert_eq!(system.name.get("nb").map(String::as_str), Some("Demo Regnskap"));
+        assert_eq!(system.vendor_orgno, VENDOR_ORG);
+        assert!(!system.is_visible && !system.is_deleted, "a system with client packages is not visible (VLD-18)");
+        assert_eq!(system.access_packages.iter().map(|p| p.urn.as_str()).collect::<Vec<_>>(), vec!["urn:altinn:accesspackage:regnskapsforer-lonn"]);
+        let settings = std::fs::read_to_string(dir.path().join("agent-system.env")).unwrap();
+        let client_id = settings.lines().find_map(|l| l.strip_prefix("CLIENT_ID=")).unwrap();
+        let admin_settings = std::fs::read_to_string(dir.path().join("vendor-admin.env")).unwrap();
+        assert!(!admin_settings.contains(client_id), "the agent system has a client of its own");
+        assert_eq!(system.client_ids, vec![client_id.to_owned()]);
+        assert!(report.contains("agentdelegation") && report.contains(&fullmakt::demo::agent_system_id()), "{report}");
     });
+}
+
+/// The vendor asks the demo accounting firm for an agent system user on the demo agent system,
+/// the firm's manager approves, and the agent's own client gets a system-user token naming the
+/// firm. With no client added yet, the PDP gives the agent nothing for a client.
+#[tokio::test]
+async fn the_demo_agent_system_becomes_the_firms_agent_system_user() {
+    use fullmakt::demo::{agent_system_id, ACCOUNTANT_PID, ACCOUNTING_FIRM_ORG, CLIENT_PAYROLL_RESOURCE, CUSTOMER_ORG};
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let server = TestServer::start_test_data(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        fullmakt::demo::seed(&server.store, &server.public_url, dir.path()).await.unwrap();
+
+        let vendor = api_token(&server, VENDOR_ORG, &["altinn:authentication/systemuser.request.write"]).await;
+        let body = json!({"systemId": agent_system_id(), "partyOrgNo": ACCOUNTING_FIRM_ORG,
+            "accessPackages": [{"urn": "urn:altinn:accesspackage:regnskapsforer-lonn"}]});
+        let (status, created) = call(&server, Method::POST, "/authentication/api/v1/systemuser/request/vendor/agent", Some(&vendor), Some(&body.to_string())).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert!(created["confirmUrl"].as_str().unwrap().contains(&format!("/accessmanagement/ui/systemuser/agentrequest?id={id}")), "{created}");
+
+        let firm = fullmakt_service::register::find_party(&server.store, &fullmakt_service::register::PartyLookup::OrgNumber(ACCOUNTING_FIRM_ORG.into())).await.unwrap();
+        let accountant = person_token(&db, ACCOUNTANT_PID);
+        let approve = format!("/authentication/api/v1/systemuser/request/agent/{}/{id}/approve", firm.party_id);
+        assert_eq!(call(&server, Method::POST, &approve, Some(&accountant), None).await, (200, json!(true)));
+
+        // The token, as `scripts/make-grant.sh demo/agent-system.env …` would ask for it.
+        let settings = std::fs::read_to_string(dir.path().join("agent-system.env")).unwrap();
+        let get = |name: &str| settings.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap().to_owned();
+        let pem = std::fs::read_to_string(get("KEY_FILE")).unwrap();
+        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>()).unwrap();
+        let key = fullmakt_jose::SigningKey::from_pkcs8(&der).unwrap();
+        let claims = json!({"aud": get("ISSUER"), "iss": get("CLIENT_ID"), "scope": "altinn:instances.read", "iat": now(), "exp": now() + 60, "jti": unique_jti(),
+            "authorization_details": [{"type": "urn:altinn:systemuser",
+                "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{ACCOUNTING_FIRM_ORG}")}}]});
+        let grant = key.sign_compact(json!({"alg": "RS256", "kid": get("KID")}).to_string().as_bytes(), claims.to_string().as_bytes()).unwrap();
+        let (status, body) = server.post_grant(&grant).await;
+        assert_eq!(status, 200, "{body}");
+        let details = &decode_jwt_part(body["access_token"].as_str().unwrap(), 1)["authorization_details"][0];
+        assert_eq!(details["systemuser_id"], json!([id]), "{details}");
+        assert_eq!(details["systemuser_org"]["ID"], format!("0192:{ACCOUNTING_FIRM_ORG}"));
+        assert_eq!(details["system_id"], agent_system_id());
+
+        let decision = json!({"Request": {
+            "AccessSubject": [{"Attribute": [{"AttributeId": "urn:altinn:systemuser:uuid", "Value": id}]}],
+            "Action": [{"Attribute": [{"AttributeId": "urn:oasis:names:tc:xacml:1.0:action:action-id", "Value": "read"}]}],
+            "Resource": [{"Attribute": [{"AttributeId": "urn:altinn:resource", "Value": CLIENT_PAYROLL_RESOURCE},
+                {"AttributeId": "urn:altinn:organization:identifier-no", "Value": CUSTOMER_ORG}]}]
+        }});
+        let (status, body) = call(&server, Method::POST, "/authorization/api/v1/decision", None, Some(&decision.to_string())).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["response"][0]["decision"], "NotApplicable", "no client has been added: {body}");
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
