@@ -58,10 +58,11 @@ async fn the_demo_seed_adds_the_register_once() {
 
 /// The vendor asks the demo accounting firm for an agent system user on the demo agent system,
 /// the firm's manager approves, and the agent's own client gets a system-user token naming the
-/// firm. With no client added yet, the PDP gives the agent nothing for a client.
+/// firm. With no client added yet, the PDP gives the agent nothing for a client; then it permits
+/// the client resource for exactly the clients added, until the ER role behind one is removed.
 #[tokio::test]
 async fn the_demo_agent_system_becomes_the_firms_agent_system_user() {
-    use fullmakt::demo::{agent_system_id, ACCOUNTANT_PID, ACCOUNTING_FIRM_ORG, CLIENT_PAYROLL_RESOURCE, CUSTOMER_ORG};
+    use fullmakt::demo::{agent_system_id, ACCOUNTANT_PID, ACCOUNTING_FIRM_ORG, CLIENT_PAYROLL_RESOURCE, CUSTOMER_ORG, HOUSING_COOP_ORG, SOLE_PROPRIETOR_ORG};
     for db in databases().await {
         eprintln!("store: {}", db.name);
         let server = TestServer::start_test_data(&db).await;
@@ -107,6 +108,38 @@ async fn the_demo_agent_system_becomes_the_firms_agent_system_user() {
         let (status, body) = call(&server, Method::POST, "/authorization/api/v1/decision", None, Some(&decision.to_string())).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["response"][0]["decision"], "NotApplicable", "no client has been added: {body}");
+
+        // Step 3 of the walkthrough through the client-delegation use case (its routes and page
+        // are not in this test): the firm's manager adds the bakery and the cooperative.
+        let decide = |client: &'static str| {
+            let mut request = decision.clone();
+            request["Request"]["Resource"][0]["Attribute"][1]["Value"] = json!(client);
+            let server = &server;
+            async move {
+                let (status, body) = call(server, Method::POST, "/authorization/api/v1/decision", None, Some(&request.to_string())).await;
+                assert_eq!(status, 200, "{body}");
+                body["response"][0]["decision"].as_str().unwrap().to_owned()
+            }
+        };
+        let accountant = server.store.find_party(fullmakt_store::PartyKey::PersonIdentifier(ACCOUNTANT_PID)).await.unwrap().unwrap();
+        let catalogue = fullmakt_domain::Catalogue::embedded();
+        let index = fullmakt_service::decision_index::DecisionIndex::load(server.store.clone(), catalogue).await.unwrap();
+        let pdp = std::sync::Arc::new(fullmakt_service::pdp::DecisionPoint::new(server.store.clone(), catalogue, std::sync::Arc::new(index)));
+        let gates = fullmakt_service::access_management::AccessManagement::new(pdp);
+        let settings = fullmakt_service::requests::RequestSettings::new(&server.public_url, 180);
+        let approvals = fullmakt_service::requests::Approvals { store: &server.store, catalogue, gates: &gates, settings: &settings };
+        for client in [CUSTOMER_ORG, HOUSING_COOP_ORG] {
+            let client = server.store.find_party(fullmakt_store::PartyKey::OrgNumber(client)).await.unwrap().unwrap();
+            approvals.delegate_client(&accountant, firm.party_id, &id, &firm.party_uuid, &client.party_uuid).await.unwrap();
+        }
+        for (client, expected) in [(CUSTOMER_ORG, "Permit"), (HOUSING_COOP_ORG, "Permit"), (SOLE_PROPRIETOR_ORG, "NotApplicable"), (ACCOUNTING_FIRM_ORG, "NotApplicable")] {
+            assert_eq!(decide(client).await, expected, "{client}");
+        }
+        // The ER role behind the bakery's client relationship ends: the next decision has no client.
+        let (ok, _, err) = admin_cli(&db, &["register", "remove-role", "--from", CUSTOMER_ORG, "--role", "REGN", "--to-org", ACCOUNTING_FIRM_ORG]);
+        assert!(ok, "{err}");
+        assert_eq!(decide(CUSTOMER_ORG).await, "NotApplicable");
+        assert_eq!(decide(HOUSING_COOP_ORG).await, "Permit");
         server.stop().await;
     }
 }
