@@ -23,6 +23,7 @@ mod admin;
 mod altinn_problem;
 mod authentication;
 mod authorization;
+mod client_delegation;
 pub mod callers;
 mod html;
 mod login;
@@ -214,6 +215,28 @@ pub fn router(state: AppState) -> Router {
         .route("/systemuser/internal/systemusers/stream", get(system_users::stream))
         .route("/systemuser/internal/systemusers/{id}", get(system_users::internal_system_user))
         .route("/systemuser/agent/{key}", get(system_users::agent_system_users_of_party))
+        // Agents and their clients. `clients` is a static segment and so wins over `{id}`, a
+        // system user's uuid; `agent` likewise wins over `{key}` of `/systemuser/{key}/{id}`.
+        .route("/systemuser/agent/{key}/clients", get(client_delegation::customers))
+        .route("/systemuser/agent/{key}/{id}", post(client_delegation::delegate_client).delete(client_delegation::delete_agent))
+        .route("/systemuser/agent/{key}/{id}/client", axum::routing::delete(client_delegation::revoke_client))
+        .route(
+            "/systemuser/agent/{key}/{id}/self",
+            post(client_delegation::add_own).delete(client_delegation::remove_own).get(client_delegation::read_own),
+        )
+        .route(
+            "/systemuser/agent/{key}/{id}/self/",
+            post(client_delegation::add_own_slash).delete(client_delegation::remove_own_slash).get(client_delegation::read_own_slash),
+        )
+        .route("/systemuser/agent/{key}/{id}/{system_user}/delegations", get(client_delegation::delegated_clients))
+        .route("/enduser/systemuser/clients/available", get(client_delegation::enduser_available_clients))
+        .route(
+            "/enduser/systemuser/clients",
+            get(client_delegation::enduser_delegated_clients)
+                .post(client_delegation::enduser_add_client)
+                .delete(client_delegation::enduser_remove_client),
+        )
+        .route("/enduser/systemuser/agents", get(client_delegation::enduser_agents))
         .route("/systemuser/{key}", get(system_users::system_users_of_party))
         .route("/systemuser/{key}/create", post(system_users::create_system_user))
         .route("/systemuser/{key}/{id}", get(system_users::system_user_of_party).delete(system_users::delete_system_user))

@@ -65,6 +65,13 @@ use utoipa::{Modify, OpenApi};
         crate::system_users::system_users_of_party, crate::system_users::agent_system_users_of_party,
         crate::system_users::system_user_of_party, crate::system_users::delete_system_user,
         crate::system_users::delegations_of_system_user, crate::system_users::create_system_user,
+        crate::client_delegation::delegate_client, crate::client_delegation::revoke_client,
+        crate::client_delegation::add_own, crate::client_delegation::add_own_slash, crate::client_delegation::remove_own,
+        crate::client_delegation::remove_own_slash, crate::client_delegation::read_own, crate::client_delegation::read_own_slash,
+        crate::client_delegation::delete_agent, crate::client_delegation::customers, crate::client_delegation::delegated_clients,
+        crate::client_delegation::enduser_available_clients, crate::client_delegation::enduser_delegated_clients,
+        crate::client_delegation::enduser_add_client, crate::client_delegation::enduser_remove_client,
+        crate::client_delegation::enduser_agents,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)

@@ -659,7 +659,7 @@ pub struct SystemUserInternalDto {
     rights: Option<Vec<Right>>,
 }
 
-fn internal_dto(v: SystemUserView, with_rights: bool) -> SystemUserInternalDto {
+pub(crate) fn internal_dto(v: SystemUserView, with_rights: bool) -> SystemUserInternalDto {
     SystemUserInternalDto {
         id: v.row.id,
         integration_title: v.row.integration_title,
@@ -682,8 +682,14 @@ fn internal_dto(v: SystemUserView, with_rights: bool) -> SystemUserInternalDto {
 
 /// The person's own register row, after the token and its portal scope are checked.
 async fn person(s: &AppState, h: &HeaderMap, t: &TraceId) -> Result<fullmakt_store::PartyRow, Failure> {
+    person_with_scope(s, h, t, fullmakt_service::PORTAL_SCOPE).await
+}
+
+/// The person's own register row, after the token and `scope` are checked (the portal's scope,
+/// or the end-user client-delegation API's own).
+pub(crate) async fn person_with_scope(s: &AppState, h: &HeaderMap, t: &TraceId, scope: &str) -> Result<fullmakt_store::PartyRow, Failure> {
     let caller = crate::callers::person_caller(s, h, t).await?;
-    caller.require_scope(fullmakt_service::PORTAL_SCOPE).map_err(|e| Problem::from_admin(e, t))?;
+    caller.require_scope(scope).map_err(|e| Problem::from_admin(e, t))?;
     match s.store.find_party(fullmakt_store::PartyKey::Id(caller.user_id)).await {
         Ok(Some(p)) if p.party_type == "person" && p.is_deleted == 0 => Ok(p),
         Ok(_) => Err(Problem::from_admin(fullmakt_service::AdminError::Unauthorized("the token's person is not in the register".into()), t).into()),
@@ -691,11 +697,11 @@ async fn person(s: &AppState, h: &HeaderMap, t: &TraceId) -> Result<fullmakt_sto
     }
 }
 
-fn approvals(s: &AppState) -> requests::Approvals<'_> {
+pub(crate) fn approvals(s: &AppState) -> requests::Approvals<'_> {
     requests::Approvals { store: &s.store, catalogue: s.catalogue, gates: &s.gates, settings: &s.requests }
 }
 
-fn party_id(raw: &str, t: &TraceId) -> Result<i64, Failure> {
+pub(crate) fn party_id(raw: &str, t: &TraceId) -> Result<i64, Failure> {
     raw.parse::<i64>().map_err(|_| Failure::Problem(Problem::bad_request(format!("{raw} is not a party id"), t)))
 }
 

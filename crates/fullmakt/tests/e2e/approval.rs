@@ -260,7 +260,7 @@ async fn change_requests_and_agent_requests_are_answered_in_the_portal() {
 }
 
 /// A person token like `token` with another scope, signed by the server as its own.
-async fn with_scope(db: &TestDb, token: &str, scope: &str) -> String {
+pub(crate) async fn with_scope(db: &TestDb, token: &str, scope: &str) -> String {
     let mut claims = decode_jwt_part(token, 1);
     claims["scope"] = json!(scope);
     sign_as_server(db, &decode_jwt_part(token, 0), &claims).await

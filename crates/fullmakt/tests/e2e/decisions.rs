@@ -23,7 +23,7 @@ fn catalogue() -> &'static Catalogue {
 }
 
 /// A valid (non-synthetic) person number starting with `first9` (DDMMYYIII).
-fn person_number(first9: &str) -> String {
+pub(crate) fn person_number(first9: &str) -> String {
     let d: Vec<u32> = first9.bytes().map(|b| u32::from(b - b'0')).collect();
     let k1 = |w: &[u32], d: &[u32]| match 11 - w.iter().zip(d).map(|(a, b)| a * b).sum::<u32>() % 11 {
         11 => Some(0),

@@ -7,6 +7,7 @@ mod approval;
 mod browser;
 mod browser_login;
 mod browser_portal;
+mod client_delegation;
 mod decisions;
 mod demo;
 mod harness;
