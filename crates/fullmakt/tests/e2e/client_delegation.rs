@@ -578,3 +578,48 @@ async fn every_client_delegation_route_refuses_the_wrong_caller_and_malformed_in
         w.server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_agent_with_assignable_packages_serves_its_owner_and_rettighetshaver_clients() {
+    use fullmakt_service::grants::{grant_package, Recipient};
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let w = world(db).await;
+        let party = w.party();
+        const TAX: &str = "urn:altinn:accesspackage:skatt-naering";
+        let tax = register_system(&w.server, "tax", |s| {
+            s["accessPackages"] = json!([{"urn": TAX}]);
+            s["isVisible"] = json!(false);
+        })
+        .await;
+        let writer = api_token(&w.server, VENDOR_ORG, &[REQUEST_WRITE]).await;
+        let agent = approved_agent(&w.server, &writer, &tax, &w.firm, "tax-1", TAX, &w.manager).await;
+
+        // The firm gives the agent its packages for itself, and takes them back; client
+        // delegations are not touched.
+        let own = format!("{AGENT}/{party}/{agent}/self?partyUuid={}", w.firm.party_uuid);
+        assert_eq!(w.as_manager(Method::GET, &own).await, (200, json!(false)));
+        assert_eq!(w.as_manager(Method::POST, &own).await, (200, json!(true)));
+        assert_eq!(w.as_manager(Method::GET, &own).await, (200, json!(true)));
+        assert_eq!(w.as_manager(Method::POST, &own).await, (200, json!(true)), "again: nothing new");
+
+        // Beta makes the firm rettighetshaver for the tax package: a client through that
+        // relation, next to its REGN relation.
+        let beta = w.server.store.find_party(PartyKey::OrgNumber(BETA)).await.unwrap().unwrap();
+        grant_package(&w.server.store, fullmakt_domain::Catalogue::embedded(), &beta, &Recipient::Party(w.firm.clone()), TAX).await.unwrap();
+        let (_, clients) = w.as_manager(Method::GET, &format!("{AGENT}/{party}/clients?facilitator={}&packages=skatt-naering", w.firm.party_uuid)).await;
+        assert_eq!(org_numbers(&clients, "organizationIdentifier"), [BETA]);
+        let roles: Vec<&Value> = clients[0]["access"].as_array().unwrap().iter().map(|a| &a["role"]).collect();
+        assert_eq!(roles, [&json!("urn:altinn:external-role:ccr:regnskapsforer"), &json!("urn:altinn:role:rettighetshaver")], "{clients}");
+        assert_eq!(clients[0]["access"][1]["packages"], json!([TAX]));
+        assert_eq!(w.as_manager(Method::POST, &w.delegate_path(&agent, &w.beta)).await.0, 200);
+        assert_auth(&w.as_manager(Method::POST, &w.delegate_path(&agent, &w.alfa)).await, 400, "AUTH-00080");
+        assert_eq!(w.delegated(&agent).await, [BETA]);
+
+        // Taking back the own packages leaves the client delegation; GET says so.
+        assert_eq!(w.as_manager(Method::DELETE, &own).await, (200, json!(true)));
+        assert_eq!(w.as_manager(Method::GET, &own).await, (200, json!(false)));
+        assert_eq!(w.delegated(&agent).await, [BETA]);
+        w.server.stop().await;
+    }
+}
