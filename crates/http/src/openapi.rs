@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         crate::portal::requests::change_page, crate::portal::requests::change_action,
         crate::portal::system_users::details, crate::portal::system_users::delete_page, crate::portal::system_users::delete,
         crate::portal::system_users::create_page, crate::portal::system_users::create,
+        crate::portal::clients::page, crate::portal::clients::action, crate::portal::clients::add_all,
+        crate::portal::clients::delete_page, crate::portal::clients::delete,
         crate::portal::party::choose_page, crate::portal::party::choose, crate::portal::party::logout,
         crate::portal::party::logged_out, crate::portal::stylesheet,
         crate::admin::list_clients, crate::admin::create_client, crate::admin::get_client, crate::admin::update_client,

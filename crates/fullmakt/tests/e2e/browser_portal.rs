@@ -244,3 +244,72 @@ async fn browser_portal_approve_a_change_request() {
     let (_, holds) = call(&s.server, Method::GET, &format!("/authentication/api/v1/systemuser/{}/{su}/delegations", customer.party_id), Some(&manager), None).await;
     assert_eq!(holds["rights"], json!([]), "{holds}");
 }
+
+#[tokio::test]
+async fn browser_portal_manage_an_agents_clients_with_the_keyboard() {
+    let Some((browser, s)) = scene().await else { return };
+    let customer = s.server.store.find_party(fullmakt_store::PartyKey::OrgNumber(CUSTOMER)).await.unwrap().unwrap();
+    let clients = crate::portal::add_clients(&s.server, CUSTOMER, &[("Klient Alfa AS", "REGN"), ("Klient Beta AS", "REGN"), ("Klient Gamma AS", "REGN")]).await;
+    let manager = person_token(&s.db, &s.manager);
+    let agent = crate::portal::approved_agent(&s.server, (customer.party_id, CUSTOMER), &manager, "accounting", crate::requests::CLIENT_PACKAGE).await;
+    let connected = || async {
+        let mut names: Vec<String> = s.server.store.clients_of_agent(&agent).await.unwrap().into_iter().map(|p| p.name).collect();
+        names.sort();
+        names
+    };
+
+    // From the overview to the agent's clients page.
+    browser.log_in(&s.server, &s.manager, &format!("{UI}/systemuser/overview")).await;
+    browser.wait_for(&format!("a[href$='/{agent}/agentdelegation']"), WAIT).await.click().await;
+    browser.wait_for("#client-search", WAIT).await;
+    let page = browser.page_source().await;
+    for words in ["Klienter koblet til systemtilgangen", "Regnskapsfører lønn", "Klient Alfa AS", "Klient Gamma AS", "Legg til alle klienter (3 klienter)"] {
+        assert!(page.contains(words), "{words} missing");
+    }
+    look(&browser, "portal-agent-clients-empty").await;
+
+    // Keyboard only: search, Enter submits.
+    browser.tab_to("#client-search", 60).await;
+    browser.send_keys_to_active("beta").await;
+    browser.press_enter().await;
+    browser.wait_for_url(|u| u.contains("q=beta"), WAIT).await;
+    let rows = browser.find_all("#clients > li").await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].text().await.contains("Klient Beta AS"));
+
+    // Add the one found: Tab to its button, Enter; the page says so and the search stays.
+    let add = browser.tab_to("#clients button[type=submit]", 40).await;
+    assert!(add.text().await.starts_with("Legg til i systemtilgang"));
+    browser.press_enter().await;
+    browser.wait_for_url(|u| u.contains("done=added"), WAIT).await;
+    assert!(browser.page_source().await.contains("Klient Beta AS er lagt til i systemtilgangen."));
+    assert_eq!(browser.find("#client-search").await.attribute("value").await.as_deref(), Some("beta"));
+    assert_eq!(connected().await, ["Klient Beta AS"]);
+
+    // Add all: a page that fills in as each client is added, then the summary.
+    let all = browser.tab_to("form[action$='/agentdelegation/all'] button", 60).await;
+    assert!(all.text().await.contains("Legg til alle klienter (2 klienter)"));
+    browser.press_enter().await;
+    browser.wait_for("#summary-heading", WAIT).await;
+    let summary = browser.page_source().await;
+    assert!(summary.contains("2 av 2 klienter ble lagt til."), "the summary");
+    assert_eq!(browser.find_all("li[data-outcome=added]").await.len(), 2);
+    look(&browser, "portal-agent-clients-all").await;
+    assert_eq!(connected().await, ["Klient Alfa AS", "Klient Beta AS", "Klient Gamma AS"]);
+
+    // Back to the clients, and remove one with the keyboard.
+    browser.tab_to("#summary a", 40).await;
+    browser.press_enter().await;
+    browser.wait_for_url(|u| u.ends_with("/agentdelegation"), WAIT).await;
+    let alfa = &clients[0].party_uuid;
+    let remove = browser.tab_to(&format!("section[aria-labelledby=delegated-heading] form:has(input[value='{alfa}']) button"), 60).await;
+    assert!(remove.text().await.starts_with("Fjern fra systemtilgang"));
+    browser.press_enter().await;
+    browser.wait_for_url(|u| u.contains("done=removed"), WAIT).await;
+    assert!(browser.page_source().await.contains("Klient Alfa AS er fjernet fra systemtilgangen."));
+    assert_eq!(connected().await, ["Klient Beta AS", "Klient Gamma AS"]);
+    browser.check_accessibility("portal-agent-clients").await;
+    // The lists, for the README.
+    browser.execute("document.getElementById('delegated-heading').scrollIntoView();", &[]).await;
+    browser.screenshot("portal-agent-clients").await;
+}

@@ -388,3 +388,261 @@ async fn cookies_are_secure_behind_https() {
     assert_eq!(out.status, 303);
     assert!(out.set_cookies().iter().all(|c| c.contains("; Secure")), "{:?}", out.set_cookies());
 }
+
+// ---------------------------------------------------------------------------------------------
+// An agent system user's clients (`…/systemuser/{id}/agentdelegation`)
+
+/// `n` valid organisation numbers from `start` on (MOD11), for client organisations.
+pub(crate) fn org_numbers(start: u32, n: usize) -> Vec<String> {
+    (start..start + 100_000).map(|o| o.to_string()).filter(|o| fullmakt_domain::OrganisationNumber::parse(o).is_ok()).take(n).collect()
+}
+
+/// Client organisations of `facilitator`: each `(name, role)` a unit whose ER role (`REGN`,
+/// `REVI`, …) is held by the facilitator. Returns them as the register has them.
+pub(crate) async fn add_clients(server: &TestServer, facilitator: &str, clients: &[(&str, &str)]) -> Vec<fullmakt_store::PartyRow> {
+    use fullmakt_service::register::{add_organisation, add_role, NewOrganisation, NewRole, RoleHolder};
+    let mut out = Vec::new();
+    for ((name, role), org) in clients.iter().zip(org_numbers(311_000_000, clients.len())) {
+        let input = NewOrganisation { org_number: org.clone(), name: (*name).into(), unit_type: Some("AS".into()), ..Default::default() };
+        add_organisation(&server.store, &input).await.unwrap();
+        let role = NewRole { unit: org.clone(), role: (*role).into(), holder: RoleHolder::Organisation(facilitator.into()) };
+        add_role(&server.store, &role, fullmakt_domain::SyntheticNumbers::Refuse).await.unwrap();
+        out.push(server.store.find_party(fullmakt_store::PartyKey::OrgNumber(&org)).await.unwrap().unwrap());
+    }
+    out
+}
+
+/// A vendor system asking for `package` for clients, and its agent request from `facilitator`
+/// approved by `approver` (a person token): the agent system user's id.
+pub(crate) async fn approved_agent(server: &TestServer, facilitator: (i64, &str), approver: &str, system: &str, package: &str) -> String {
+    let writer = api_token(server, VENDOR_ORG, &[REQUEST_WRITE, REQUEST_READ]).await;
+    let system = register_system(server, system, |s| {
+        s["accessPackages"] = json!([{"urn": package}]);
+        s["rights"] = json!([]);
+        s["isVisible"] = json!(false);
+    })
+    .await;
+    let body = json!({"systemId": system, "partyOrgNo": facilitator.1, "accessPackages": [{"urn": package}]});
+    let (status, created) = post_request(server, &writer, "vendor/agent", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let approve = format!("/authentication/api/v1/systemuser/request/agent/{}/{id}/approve", facilitator.0);
+    assert_eq!(call(server, Method::POST, &approve, Some(approver), None).await, (200, json!(true)));
+    id
+}
+
+/// What the owner gave the agent for itself (the own organisation), from the store.
+async fn own_grants(server: &TestServer, owner: i64, agent: &str) -> usize {
+    server.store.grants_from(owner, agent).await.unwrap().len()
+}
+
+/// The names of the clients delegated to the agent, from the store.
+async fn delegated(server: &TestServer, agent: &str) -> Vec<String> {
+    let mut names: Vec<String> = server.store.clients_of_agent(agent).await.unwrap().into_iter().map(|p| p.name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_client_administrator_adds_and_removes_clients_of_an_agent_system_user() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let (server, _, customer) = start(&db).await;
+        let clients = add_clients(&server, CUSTOMER, &[("Klient Alfa AS", "REGN"), ("Klient Beta AS", "REGN"), ("Klient Gamma AS", "REGN"), ("Revisjonsklient AS", "REVI")]).await;
+        let (alfa, beta, audited) = (&clients[0], &clients[1], &clients[3]);
+        let agent = approved_agent(&server, (customer, CUSTOMER), &person_token(&db, MANAGER), "accounting", crate::requests::CLIENT_PACKAGE).await;
+        let base = format!("{}{UI}", server.public_url);
+        let page_url = format!("{base}/systemuser/{agent}/agentdelegation");
+        let mut manager = logged_in(&db, MANAGER);
+
+        // The overview links the agent to its clients page; its details and delete pages lead there.
+        let overview = manager.get(&format!("{base}/systemuser/overview")).await;
+        assert!(overview.body.contains(&format!("{UI}/systemuser/{agent}/agentdelegation")), "{}", overview.body);
+        let details = manager.get(&format!("{base}/systemuser/{agent}")).await;
+        assert_eq!((details.status, details.location.as_str()), (303, format!("{UI}/systemuser/{agent}/agentdelegation").as_str()));
+        let delete = manager.get(&format!("{base}/systemuser/{agent}/delete")).await;
+        assert_eq!((delete.status, delete.location.as_str()), (303, format!("{UI}/systemuser/{agent}/agentdelegation/delete").as_str()));
+
+        // The page: the package, nothing connected yet, the three clients with REGN; the client
+        // that gave only REVI is not offered, and the own organisation is not offered either
+        // (`regnskapsforer-lonn` is for clients only).
+        let page = manager.get(&page_url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        for words in ["Systemtilgangen har 1 tilgangspakke", "Regnskapsfører lønn", "Klienter koblet til systemtilgangen", "Ingen klienter er lagt til ennå",
+            "Klient Alfa AS", "Klient Beta AS", "Klient Gamma AS", "Legg til alle klienter (3 klienter)", "Legg til i systemtilgang", "Søk etter klient"] {
+            assert!(page.body.contains(words), "{words} missing: {}", page.body);
+        }
+        assert!(!page.body.contains("Revisjonsklient AS") && !page.body.contains("Legg til din virksomhet"), "{}", page.body);
+        assert!(!page.body.contains("Kun klientadministratorer"), "{}", page.body);
+        let token = csrf(&page);
+
+        // Search by name (any case) and by organisation number with a space in it.
+        let found = manager.get(&format!("{page_url}?q=alfa")).await;
+        assert!(found.body.contains("Klient Alfa AS") && !found.body.contains("Klient Beta AS"), "{}", found.body);
+        let spaced = format!("{} {}", &beta.org_number.as_deref().unwrap()[..3], &beta.org_number.as_deref().unwrap()[3..]);
+        let found = manager.get(&format!("{page_url}?q={}", url::form_urlencoded::byte_serialize(spaced.as_bytes()).collect::<String>())).await;
+        assert!(found.body.contains("Klient Beta AS") && !found.body.contains("Klient Alfa AS"), "{}", found.body);
+        let none = manager.get(&format!("{page_url}?q=ingen-slik")).await;
+        assert!(none.body.contains("Ingen klienter passer til søket «ingen-slik»"), "{}", none.body);
+
+        // Forged forms change nothing: no token, another token, another origin.
+        for (form, headers) in [
+            (vec![("action", "add"), ("client", alfa.party_uuid.as_str())], vec![]),
+            (vec![("action", "add"), ("client", alfa.party_uuid.as_str()), ("csrf", "x".repeat(43).as_str())], vec![]),
+            (vec![("action", "add"), ("client", alfa.party_uuid.as_str()), ("csrf", token.as_str())], vec![("origin", "https://evil.example")]),
+        ] {
+            let form: Vec<(&str, &str)> = form;
+            assert_eq!(manager.post_form(&page_url, &form, &headers).await.status, 403);
+            assert_eq!(manager.post_form(&format!("{page_url}/all"), &form, &headers).await.status, 403);
+        }
+        assert!(delegated(&server, &agent).await.is_empty());
+
+        // Add one: back to the page (the search kept), which says so and lists it as connected.
+        let added = manager.post_form(&page_url, &[("action", "add"), ("client", &alfa.party_uuid), ("q", "klient"), ("csrf", &token)], &[]).await;
+        assert_eq!(added.status, 303, "{}", added.body);
+        assert_eq!(added.location, format!("{UI}/systemuser/{agent}/agentdelegation?q=klient&done=added&client={}", alfa.party_uuid));
+        assert_eq!(delegated(&server, &agent).await, ["Klient Alfa AS"]);
+        let after = manager.get(&format!("{}{}", server.public_url, added.location)).await;
+        assert!(after.body.contains("Klient Alfa AS er lagt til i systemtilgangen.") && after.body.contains("Fjern fra systemtilgang"), "{}", after.body);
+        assert!(after.body.contains("Legg til alle klienter (2 klienter)"), "{}", after.body);
+        // Twice is the same (idempotent).
+        assert_eq!(manager.post_form(&page_url, &[("action", "add"), ("client", &alfa.party_uuid), ("csrf", &token)], &[]).await.status, 303);
+        assert_eq!(delegated(&server, &agent).await, ["Klient Alfa AS"]);
+        // Hiding the added ones: Alfa is connected, no longer offered.
+        let hidden = manager.get(&format!("{page_url}?hide=true")).await;
+        let offered = hidden.body.split("Legg til eller fjern klienter").nth(1).unwrap();
+        assert!(!offered.contains("Klient Alfa AS") && offered.contains("Klient Beta AS") && offered.contains("checked"), "{offered}");
+
+        // Refusals are shown on the page with their reason, and change nothing.
+        let refused = |response: &Reply, status: u16, words: &str| {
+            assert_eq!(response.status, status, "{}", response.body);
+            assert!(response.body.contains(words), "{words} missing: {}", response.body);
+        };
+        refused(&manager.post_form(&page_url, &[("action", "add"), ("client", "not-a-uuid"), ("csrf", &token)], &[]).await, 400, "Klienten finnes ikke blant virksomhetens klienter");
+        refused(&manager.post_form(&page_url, &[("action", "add"), ("client", &audited.party_uuid), ("csrf", &token)], &[]).await, 400, "Klienten har ikke gitt virksomheten alle tilgangspakkene");
+        refused(&manager.post_form(&page_url, &[("action", "remove"), ("client", &beta.party_uuid), ("csrf", &token)], &[]).await, 400, "Klienten er ikke lagt til i systemtilgangen");
+        refused(&manager.post_form(&page_url, &[("action", "add-own"), ("csrf", &token)], &[]).await, 400, "Din virksomhet kan ikke legges til");
+        // Malformed forms and ids: a 4xx page, never a 500.
+        assert_eq!(manager.post_form(&page_url, &[("action", "add-everything"), ("client", &beta.party_uuid), ("csrf", &token)], &[]).await.status, 400);
+        assert_eq!(manager.post_form(&page_url, &[("action", "add"), ("csrf", &token)], &[]).await.status, 400);
+        assert_eq!(manager.get(&format!("{page_url}?q=a&q=b")).await.status, 400);
+        assert_eq!(manager.get(&format!("{base}/systemuser/not-a-uuid/agentdelegation")).await.status, 404);
+        let unknown = uuid::Uuid::new_v4();
+        assert_eq!(manager.get(&format!("{base}/systemuser/{unknown}/agentdelegation")).await.status, 404);
+        assert_eq!(manager.post_form(&format!("{base}/systemuser/{unknown}/agentdelegation"), &[("action", "add"), ("client", &beta.party_uuid), ("csrf", &token)], &[]).await.status, 404);
+        assert_eq!(manager.post_form(&format!("{base}/systemuser/{unknown}/agentdelegation/all"), &[("csrf", &token)], &[]).await.status, 404);
+        assert_eq!(delegated(&server, &agent).await, ["Klient Alfa AS"]);
+
+        // Add all: a streamed page with a row per client, then the summary.
+        let all = manager.post_form(&format!("{page_url}/all"), &[("csrf", &token)], &[]).await;
+        assert_eq!(all.status, 200, "{}", all.body);
+        assert_eq!(all.headers["content-type"], "text/html; charset=utf-8");
+        assert_eq!(all.headers["x-accel-buffering"], "no");
+        assert!(all.headers.get("content-length").is_none(), "streamed, not buffered: {:?}", all.headers);
+        assert!(all.body.contains("role=\"log\"") && all.body.contains("2 av 2 klienter ble lagt til.") && all.body.contains("id=\"summary-heading\""), "{}", all.body);
+        assert_eq!(all.body.matches("data-outcome=\"added\"").count(), 2, "{}", all.body);
+        assert!(all.body.trim_end().ends_with("</html>"), "the page is whole: {}", all.body);
+        assert_eq!(delegated(&server, &agent).await, ["Klient Alfa AS", "Klient Beta AS", "Klient Gamma AS"]);
+        let again = manager.post_form(&format!("{page_url}/all"), &[("csrf", &token)], &[]).await;
+        assert!(again.body.contains("Alle klientene var allerede lagt til.") && again.body.contains("0 av 0 klienter"), "{}", again.body);
+        let page = manager.get(&page_url).await;
+        assert!(!page.body.contains("Legg til alle klienter") && !page.body.contains("Legg til i systemtilgang"), "{}", page.body);
+        let hidden = manager.get(&format!("{page_url}?hide=true")).await;
+        assert!(hidden.body.contains("Alle klientene er lagt til."), "{}", hidden.body);
+
+        // Remove one.
+        let removed = manager.post_form(&page_url, &[("action", "remove"), ("client", &beta.party_uuid), ("csrf", &token)], &[]).await;
+        assert_eq!(removed.status, 303, "{}", removed.body);
+        assert_eq!(delegated(&server, &agent).await, ["Klient Alfa AS", "Klient Gamma AS"]);
+        let after = manager.get(&format!("{}{}", server.public_url, removed.location)).await;
+        assert!(after.body.contains("Klient Beta AS er fjernet fra systemtilgangen."), "{}", after.body);
+
+        // In English too.
+        let en = manager.get(&format!("{page_url}?lang=en")).await;
+        assert!(en.body.contains("Clients connected to the system access") && en.body.contains("Add all clients (1 client)"), "{}", en.body);
+        manager.get(&format!("{page_url}?lang=nb")).await;
+
+        // Delete: a confirmation step with §5.3's warning, then the agent and its clients are gone.
+        let confirm = manager.get(&format!("{page_url}/delete")).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        assert!(confirm.body.contains("Klienter som er tilordnet systemtilgangen vil også bli fjernet."), "{}", confirm.body);
+        assert_eq!(manager.post_form(&format!("{page_url}/delete"), &[("csrf", "nope")], &[]).await.status, 403);
+        assert_eq!(delegated(&server, &agent).await.len(), 2);
+        let gone = manager.post_form(&format!("{page_url}/delete"), &[("csrf", &token)], &[]).await;
+        assert_eq!((gone.status, gone.location.as_str()), (303, "/accessmanagement/ui/systemuser/overview?deleted=true"), "{}", gone.body);
+        assert!(server.store.system_user(&agent).await.unwrap().unwrap().is_deleted != 0);
+        assert!(delegated(&server, &agent).await.is_empty());
+        assert_eq!(manager.post_form(&format!("{page_url}/delete"), &[("csrf", &token)], &[]).await.status, 404);
+        assert_eq!(manager.get(&page_url).await.status, 404);
+    }
+}
+
+#[tokio::test]
+async fn only_client_administrators_manage_clients_and_the_own_organisation_is_offered_when_it_can_be() {
+    for db in databases().await {
+        eprintln!("store: {}", db.name);
+        let (server, _, customer) = start(&db).await;
+        let clients = add_clients(&server, CUSTOMER, &[("Klient Alfa AS", "REGN")]).await;
+        let manager_token = person_token(&db, MANAGER);
+        let agent = approved_agent(&server, (customer, CUSTOMER), &manager_token, "accounting", crate::requests::CLIENT_PACKAGE).await;
+        let base = format!("{}{UI}", server.public_url);
+        let page_url = format!("{base}/systemuser/{agent}/agentdelegation");
+
+        // An access manager who is no client administrator (the `tilgangsstyrer` package, not
+        // `klientadministrator`): sees the agent and §6's warning instead of the controls, and a
+        // post is refused.
+        let owner = fullmakt_service::grants::organisation(&server.store, CUSTOMER).await.unwrap();
+        let person = server.store.find_party(fullmakt_store::PartyKey::PersonIdentifier(STRANGER)).await.unwrap().unwrap();
+        let to = fullmakt_service::grants::Recipient::Party(person);
+        fullmakt_service::grants::grant_package(&server.store, fullmakt_domain::Catalogue::embedded(), &owner, &to, crate::requests::ADMIN_PACKAGE).await.unwrap();
+        let mut access_manager = logged_in(&db, STRANGER);
+        let overview = access_manager.get(&format!("{base}/systemuser/overview")).await;
+        assert!(overview.body.contains(&format!("{UI}/systemuser/{agent}/agentdelegation")), "{}", overview.body);
+        let page = access_manager.get(&page_url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Kun klientadministratorer kan administrere klienter."), "{}", page.body);
+        assert!(!page.body.contains("Klient Alfa AS") && !page.body.contains("Legg til i systemtilgang") && !page.body.contains("Legg til alle"), "{}", page.body);
+        let token = csrf(&page);
+        let refused = access_manager.post_form(&page_url, &[("action", "add"), ("client", &clients[0].party_uuid), ("csrf", &token)], &[]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.body.contains("Kun klientadministratorer"), "{}", refused.body);
+        let refused = access_manager.post_form(&format!("{page_url}/all"), &[("csrf", &token)], &[]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(delegated(&server, &agent).await.is_empty());
+        // The clerk may not even see the agent.
+        let mut clerk = logged_in(&db, CLERK);
+        assert_eq!(clerk.get(&page_url).await.status, 403);
+        let token = csrf(&clerk.get(&format!("{base}/systemuser/overview")).await);
+        assert_eq!(clerk.post_form(&page_url, &[("action", "add"), ("client", &clients[0].party_uuid), ("csrf", &token)], &[]).await.status, 403);
+        assert_eq!(clerk.post_form(&format!("{page_url}/delete"), &[("csrf", &token)], &[]).await.status, 403);
+        assert!(delegated(&server, &agent).await.is_empty());
+        assert!(server.store.system_user(&agent).await.unwrap().unwrap().is_deleted == 0);
+
+        // An agent whose package can go to the organisation itself (`lonn`): no client gives it
+        // (the empty-list text), and the own organisation can be added and removed.
+        let own = approved_agent(&server, (customer, CUSTOMER), &manager_token, "payroll-agent", crate::requests::PACKAGE).await;
+        let own_url = format!("{base}/systemuser/{own}/agentdelegation");
+        let mut manager = logged_in(&db, MANAGER);
+        let page = manager.get(&own_url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Det finnes ingen klienter enda. Klienter må gi fullmakt til tilgangspakkene"), "{}", page.body);
+        assert!(page.body.contains("Legg til din virksomhet") && !page.body.contains("Legg til alle"), "{}", page.body);
+        let token = csrf(&page);
+        assert_eq!(own_grants(&server, customer, &own).await, 0);
+        let added = manager.post_form(&own_url, &[("action", "add-own"), ("csrf", &token)], &[]).await;
+        assert_eq!((added.status, added.location.as_str()), (303, format!("{UI}/systemuser/{own}/agentdelegation?done=own-added").as_str()), "{}", added.body);
+        assert!(own_grants(&server, customer, &own).await > 0);
+        let after = manager.get(&format!("{}{}", server.public_url, added.location)).await;
+        let connected = after.body.split("Klienter koblet til systemtilgangen").nth(1).unwrap();
+        assert!(connected.contains("Din virksomhet") && connected.contains("Fjern din virksomhet") && !after.body.contains("Legg til din virksomhet"), "{}", after.body);
+        assert!(after.body.contains("Din virksomhet er lagt til i systemtilgangen."), "{}", after.body);
+        // The access manager who is no client administrator sees the warning, not the list.
+        let theirs = access_manager.get(&own_url).await;
+        assert!(theirs.body.contains("Kun klientadministratorer") && !theirs.body.contains("Fjern din virksomhet"), "{}", theirs.body);
+        let removed = manager.post_form(&own_url, &[("action", "remove-own"), ("csrf", &token)], &[]).await;
+        assert_eq!(removed.status, 303, "{}", removed.body);
+        assert_eq!(own_grants(&server, customer, &own).await, 0);
+        let after = manager.get(&format!("{}{}", server.public_url, removed.location)).await;
+        assert!(after.body.contains("Din virksomhet er fjernet fra systemtilgangen.") && after.body.contains("Legg til din virksomhet"), "{}", after.body);
+    }
+}

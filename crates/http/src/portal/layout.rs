@@ -1,6 +1,9 @@
 //! The portal's page shell and its components, in the class vocabulary of `assets/portal.css`
 //! (Designsystemet's look: `ds-*` classes with `data-*` variants).
 
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, REFERRER_POLICY, X_FRAME_OPTIONS};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,7 +11,9 @@ use fullmakt_domain::auth_error::AuthCode;
 use fullmakt_domain::catalogue::Language;
 use fullmakt_service::auth_error::AuthError;
 use fullmakt_store::PartyRow;
-use maud::{html, Markup, DOCTYPE};
+use futures_util::future::ready;
+use futures_util::stream::{self, Stream, StreamExt};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::texts::{texts, Texts};
 use super::visit::Visit;
@@ -26,15 +31,46 @@ pub(crate) struct Page<'a> {
 }
 
 pub(crate) fn render(visit: &Visit, status: StatusCode, page: Page<'_>) -> Response {
+    let markup = page_markup(visit, page.title, page.acting, page.body);
+    visit.finish(respond(status, markup, &page.form_targets))
+}
+
+/// A page whose middle arrives while the server works: the shell and `head` at once, then each
+/// of `parts` as it is produced (one chunk each, so the browser shows them as they come), then
+/// the shell's end. Long work — adding every client, one transaction each — shows its progress
+/// without JavaScript; if the browser goes away, the stream is dropped and the work stops
+/// between two parts.
+pub(crate) fn render_streamed<S>(visit: &Visit, title: &str, acting: Option<&PartyRow>, head: Markup, parts: S) -> Response
+where
+    S: Stream<Item = String> + Send + 'static,
+{
+    // Names in the page are escaped, so no text from the register can contain the mark.
+    const MARK: &str = "<!--fullmakt:stream-->";
+    let page = page_markup(visit, title, acting, html! { (head) (PreEscaped(MARK)) }).into_string();
+    let (start, end) = match page.split_once(MARK) {
+        Some((start, end)) => (start.to_owned(), end.to_owned()),
+        None => (page, String::new()),
+    };
+    let chunks = stream::once(ready(start))
+        .chain(parts)
+        .chain(stream::once(ready(end)))
+        .map(|chunk| Ok::<_, Infallible>(Bytes::from(chunk)));
+    let mut response = respond_body(StatusCode::OK, Body::from_stream(chunks), &[]);
+    // A buffering proxy in front would hold the progress back until the end.
+    response.headers_mut().insert(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"));
+    visit.finish(response)
+}
+
+fn page_markup(visit: &Visit, title: &str, acting: Option<&PartyRow>, body: Markup) -> Markup {
     let t = visit.t;
-    let markup = shell(
+    shell(
         t,
         visit.language,
-        page.title,
+        title,
         html! {
             div.portal-header__actor {
                 strong { (visit.person.name) }
-                @if let Some(party) = page.acting {
+                @if let Some(party) = acting {
                     span { (t.acting_for) " " (party.name) }
                     @if let Some(org) = &party.org_number { span.ds-muted { (t.org_no) "\u{a0}" (org) } }
                 }
@@ -46,9 +82,8 @@ pub(crate) fn render(visit: &Visit, status: StatusCode, page: Page<'_>) -> Respo
                 button.ds-button type="submit" data-variant="tertiary" { (t.logout) }
             }
         },
-        page.body,
-    );
-    visit.finish(respond(status, markup, &page.form_targets))
+        body,
+    )
 }
 
 /// A page for a browser without a usable session (errors, logged out).
@@ -125,6 +160,10 @@ fn with_language(here: &str, code: &str) -> String {
 }
 
 fn respond(status: StatusCode, markup: Markup, form_targets: &[String]) -> Response {
+    respond_body(status, Body::from(markup.into_string()), form_targets)
+}
+
+fn respond_body(status: StatusCode, body: Body, form_targets: &[String]) -> Response {
     // Referrer-Policy same-origin, not no-referrer: under no-referrer browsers post forms with
     // `Origin: null`, which the form check must refuse. Forms post to fullmakt; a form whose answer redirects to a vendor's validated redirect URL
     // names that origin too, as browsers check redirects after a form against form-action.
@@ -146,7 +185,7 @@ fn respond(status: StatusCode, markup: Markup, form_targets: &[String]) -> Respo
             (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
             (REFERRER_POLICY, HeaderValue::from_static("same-origin")),
         ],
-        markup.into_string(),
+        body,
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&csp) {
@@ -206,7 +245,17 @@ pub(crate) fn failure(t: &Texts, error: &AuthError) -> (StatusCode, String) {
             | AuthCode::DelegationRightResourceNotDelegable
             | AuthCode::DelegationRightResourceIsMaskinPortenSchema
             | AuthCode::UnableToDoDelegationCheck => t.err_missing_rights.to_owned(),
-            AuthCode::SystemUserNotFound => t.err_system_user_not_found.to_owned(),
+            AuthCode::SystemUserNotFound | AuthCode::DeleteSystemUserNotOwned => t.err_system_user_not_found.to_owned(),
+            AuthCode::AgentSystemUserClientNotFound => t.err_client_not_found.to_owned(),
+            AuthCode::AgentSystemUserClientMissingAccessPackages => t.err_client_missing_packages.to_owned(),
+            AuthCode::AgentSystemUserDelegationNotFound => t.err_client_not_added.to_owned(),
+            AuthCode::AccessPackageNotDelegableStandard => t.err_own_not_assignable.to_owned(),
+            AuthCode::AccessPackageNotFound => t.err_no_packages.to_owned(),
+            AuthCode::AgentSystemUserExpectedAgentUserType | AuthCode::AgentSystemUserExpectedStandardUserType => t.err_wrong_kind.to_owned(),
+            AuthCode::AgentSystemUserInvalidDelegationFacilitator | AuthCode::AgentSystemUserFailedToGetClientsForbidden => {
+                t.err_forbidden.to_owned()
+            }
+            AuthCode::PartyPartyUuidNotFound => t.err_bad_input.to_owned(),
             code => (t.err_generic)(&code.to_string()),
         },
         AuthError::Admin(fullmakt_service::AdminError::Forbidden(_)) => t.err_forbidden.to_owned(),

@@ -8,6 +8,7 @@
 //! back to the portal with the session's anti-forgery token; every state change is one service
 //! call, hence one transaction.
 
+pub(crate) mod clients;
 pub(crate) mod describe;
 pub(crate) mod layout;
 pub(crate) mod overview;
@@ -45,6 +46,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(&format!("{BASE}/systemuser/create"), get(system_users::create_page).post(system_users::create))
         .route(&format!("{BASE}/systemuser/{{id}}"), get(system_users::details))
         .route(&format!("{BASE}/systemuser/{{id}}/delete"), get(system_users::delete_page).post(system_users::delete))
+        .route(&format!("{BASE}/systemuser/{{id}}/agentdelegation"), get(clients::page).post(clients::action))
+        .route(&format!("{BASE}/systemuser/{{id}}/agentdelegation/all"), axum::routing::post(clients::add_all))
+        .route(&format!("{BASE}/systemuser/{{id}}/agentdelegation/delete"), get(clients::delete_page).post(clients::delete))
         .route(&format!("{BASE}/party"), get(party::choose_page).post(party::choose))
         .route(&format!("{BASE}/logout"), axum::routing::post(party::logout))
         .route(&format!("{BASE}/loggedout"), get(party::logged_out))

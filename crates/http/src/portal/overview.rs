@@ -132,7 +132,7 @@ pub(crate) async fn overview(State(state): State<AppState>, headers: HeaderMap, 
                     ul.ds-list {
                         @for su in &agents {
                             li.ds-list__item {
-                                a.ds-list__link href={ (BASE) "/systemuser/" (query_value(&su.row.id)) } {
+                                a.ds-list__link href={ (BASE) "/systemuser/" (query_value(&su.row.id)) "/agentdelegation" } {
                                     span.ds-list__title { (su.row.integration_title) }
                                     span.ds-list__description { (system_names.get(&su.row.system_id).cloned().unwrap_or_default()) }
                                     span.ds-tag data-color="neutral" { (t.agent_tag) }

@@ -17,9 +17,9 @@ use super::BASE;
 use crate::html::query_value;
 use crate::AppState;
 
-/// What the system user holds now (standard) or was approved for (agent), in words.
+/// What a standard system user holds now, in words (an agent's page is its clients).
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/{id}", tag = "portal", params(("id" = String, Path)),
-    responses((status = 200, description = "HTML: the system user's packages and rights"), (status = 303, description = "To login or the party picker"), (status = 403, description = "No access for the acting party"), (status = 404, description = "No such system user")))]
+    responses((status = 200, description = "HTML: the system user's packages and rights"), (status = 303, description = "To login or the party picker; an agent system user: to its clients page"), (status = 403, description = "No access for the acting party"), (status = 404, description = "No such system user")))]
 pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>) -> Response {
     let (visit, party) = match Visit::begin_acting(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -30,12 +30,15 @@ pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, u
         Ok(v) => v,
         Err(e) => return failure_page(&visit, &e),
     };
+    // An agent's page is its clients.
+    if view.row.user_type == UserType::Agent.as_str() {
+        return visit.redirect(&format!("{BASE}/systemuser/{}/agentdelegation", query_value(&view.row.id)));
+    }
     let system = find_system(&state.store, &view.row.system_id).await.ok().flatten();
     let system_name = system.as_ref().map(|s| localized(&s.name, visit.language)).unwrap_or_else(|| view.row.system_id.clone());
     let vendor = vendor_name(&state.store, &view.vendor_orgno).await;
     let words = resources(&state.store, visit.language, &view.rights).await;
-    let is_standard = view.row.user_type == UserType::Standard.as_str();
-    let may_delete = is_standard && state.gates.permits(visit.person.party_id, party.party_id, Gate::AccessManagementWrite).await;
+    let may_delete = state.gates.permits(visit.person.party_id, party.party_id, Gate::AccessManagementWrite).await;
     let created = super::visit::query_param(&uri, "created").is_some();
     let body = html! {
         @if created { (alert("success", None, html! { p.ds-paragraph { (t.created_banner) } })) }
@@ -62,7 +65,7 @@ pub(crate) async fn details(State(state): State<AppState>, headers: HeaderMap, u
 
 /// The confirmation step: what deleting means, and the button that does it.
 #[utoipa::path(get, path = "/accessmanagement/ui/systemuser/{id}/delete", tag = "portal", params(("id" = String, Path)),
-    responses((status = 200, description = "HTML: the confirmation step"), (status = 404, description = "No such system user")))]
+    responses((status = 200, description = "HTML: the confirmation step"), (status = 303, description = "An agent system user: to its own confirmation step"), (status = 404, description = "No such system user")))]
 pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>) -> Response {
     let (visit, party) = match Visit::begin_acting(&state, &headers, &uri).await {
         Ok(v) => v,
@@ -73,6 +76,9 @@ pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMa
         Ok(v) => v,
         Err(e) => return failure_page(&visit, &e),
     };
+    if view.row.user_type == UserType::Agent.as_str() {
+        return visit.redirect(&format!("{BASE}/systemuser/{}/agentdelegation/delete", query_value(&view.row.id)));
+    }
     let system_name = match find_system(&state.store, &view.row.system_id).await {
         Ok(Some(s)) => localized(&s.name, visit.language),
         _ => view.row.system_id.clone(),
@@ -81,7 +87,6 @@ pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMa
     let body = html! {
         (alert("warning", Some(t.delete_confirm_title), html! {
             p.ds-paragraph { ((t.delete_confirm_text)(&system_name)) }
-            @if view.row.user_type == UserType::Agent.as_str() { p.ds-paragraph { (t.delete_agent_warning) } }
         }))
         (action_form(&visit, &format!("{details}/delete"), &[], html! {
             button.ds-button type="submit" data-variant="primary" data-color="danger" { (t.delete_button) }
