@@ -488,7 +488,7 @@ impl AddAll {
             Stage::Opening => {
                 self.stage = Stage::Adding;
                 // role=log: a screen reader reads each row as it arrives.
-                Some(r#"<div role="log" aria-labelledby="progress-heading"><ol class="ds-list portal-progress">"#.to_owned())
+                Some(r#"<div role="log" aria-labelledby="progress-heading"><ol class="ds-list">"#.to_owned())
             }
             Stage::Adding => {
                 let Some(client) = self.clients.next() else {
