@@ -3,7 +3,7 @@
 //! Each function is one transaction and checks what the catalogue and the register say before
 //! it writes; the approval and client-delegation use cases of the next layers build on them.
 
-use fullmakt_domain::catalogue::{Catalogue, Package};
+use fullmakt_domain::catalogue::{Catalogue, Package, PackageSet, Role};
 use fullmakt_store::{PartyKey, PartyRow, RecipientKind, Store, StoreError};
 use serde::Serialize;
 
@@ -209,6 +209,86 @@ pub async fn add_agent(store: &Store, facilitator: &PartyRow, agent: &Recipient)
     Ok(id)
 }
 
+/// A relation that makes a party a facilitator's client (registry-delegation-ui.md §4.1): an ER
+/// role the client registered on the facilitator, or rettighetshaver with packages the client
+/// gave it. Both ways of delegating a client's packages to an agent check against this.
+#[derive(Debug, Clone)]
+pub struct ClientRelation<'c> {
+    pub role: &'c Role,
+    /// The packages the relation gives the facilitator for this client (delegable or not).
+    pub provides: PackageSet,
+}
+
+/// The relation `via_role` (a code, ER code or URN) from `client` to `facilitator`, as it
+/// stands now: 400 for a role that is not a client relation, or one the client has not given.
+pub async fn client_relation<'c>(
+    store: &Store,
+    catalogue: &'c Catalogue,
+    facilitator: &PartyRow,
+    client: &PartyRow,
+    via_role: &str,
+) -> Result<ClientRelation<'c>, AdminError> {
+    let role = catalogue.role(via_role.trim()).ok_or_else(|| AdminError::BadRequest(format!("{via_role} is not a role in the catalogue")))?;
+    let mut provides = PackageSet::default();
+    if role.code == RIGHTHOLDER {
+        for row in store.grants_from(client.party_id, &facilitator.party_uuid).await? {
+            if let Some(p) = row.package_id.as_deref().filter(|_| row.role_code == RIGHTHOLDER).and_then(|id| catalogue.package_by_id(id)) {
+                provides.insert(p.index);
+            }
+        }
+        if provides.is_empty() {
+            return Err(AdminError::BadRequest(format!(
+                "{} has not made {} rettighetshaver with any access package",
+                client.name, facilitator.name
+            )));
+        }
+    } else if role.is_er_role() {
+        let held = store.er_role_codes(client.party_id, facilitator.party_id).await?;
+        if !held.iter().any(|c| catalogue.role(c).is_some_and(|r| r.index == role.index)) {
+            return Err(AdminError::BadRequest(format!("{} has not registered {} as {}", client.name, facilitator.name, role.code)));
+        }
+        provides = catalogue.packages_given_by_role(role.index, client.unit_type.as_deref());
+    } else {
+        return Err(AdminError::BadRequest(format!("{via_role} is neither an ER role nor rettighetshaver, so it makes no client relation")));
+    }
+    Ok(ClientRelation { role, provides })
+}
+
+impl ClientRelation<'_> {
+    /// 400 unless the relation gives every one of `packages` (for role-given packages, for the
+    /// client's organisation form).
+    pub fn check_provides(&self, packages: &[&Package], client: &PartyRow) -> Result<(), AdminError> {
+        let missing: Vec<&str> = packages.iter().filter(|p| !self.provides.contains(p.index)).map(|p| p.urn.as_str()).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AdminError::BadRequest(format!(
+                "{} does not give {} through {} for {}",
+                client.name,
+                missing.join(", "),
+                self.role.code,
+                client.unit_type.as_deref().map_or_else(|| "this party".to_owned(), |t| format!("a unit of type {t}"))
+            )))
+        }
+    }
+}
+
+/// The catalogue's packages for `values` (URNs or codes), each of which must be delegable to
+/// agents: 400 naming the first that is unknown or not delegable.
+pub fn delegable_packages<'c>(catalogue: &'c Catalogue, values: &[String]) -> Result<Vec<&'c Package>, AdminError> {
+    let mut out = Vec::with_capacity(values.len());
+    for value in values {
+        let p = catalogue
+            .package_by_urn(value.trim())
+            .ok_or_else(|| AdminError::BadRequest(format!("{value} is not an access package")))?;
+        if !p.is_delegable {
+            return Err(AdminError::BadRequest(format!("the access package {} cannot be delegated to agents", p.urn)));
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
 /// The facilitator delegates, for one client, packages to one of its agent system users. The
 /// client must be the facilitator's client through `via_role` (an ER role the client has
 /// registered on the facilitator, or rettighetshaver), each package must be delegable and be
@@ -223,49 +303,13 @@ pub async fn delegate_client_packages(
     agent_uuid: &str,
     package_urns: &[String],
 ) -> Result<String, AdminError> {
-    let packages = package_urns
-        .iter()
-        .map(|urn| catalogue.package_by_urn(urn).ok_or_else(|| AdminError::BadRequest(format!("{urn} is not an access package"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    for p in &packages {
-        if !p.is_delegable {
-            return Err(AdminError::BadRequest(format!("the access package {} cannot be delegated to agents", p.urn)));
-        }
-    }
-    let provided = if via_role == RIGHTHOLDER {
-        let mut ids = Vec::new();
-        for row in store.grants_from(client.party_id, &facilitator.party_uuid).await? {
-            if row.role_code == RIGHTHOLDER {
-                ids.extend(row.package_id);
-            }
-        }
-        packages.iter().all(|p| ids.contains(&p.id))
-    } else {
-        let role = catalogue
-            .role(via_role)
-            .filter(|r| r.is_er_role())
-            .ok_or_else(|| AdminError::BadRequest(format!("{via_role} is not an ER role")))?;
-        let held = store.er_role_codes(client.party_id, facilitator.party_id).await?;
-        if !held.iter().any(|c| catalogue.role(c).is_some_and(|r| r.index == role.index)) {
-            return Err(AdminError::BadRequest(format!(
-                "{} has not registered {} as {}",
-                client.name, facilitator.name, role.code
-            )));
-        }
-        let given = catalogue.packages_given_by_role(role.index, client.unit_type.as_deref());
-        packages.iter().all(|p| given.contains(p.index))
-    };
-    if !provided {
-        return Err(AdminError::BadRequest(format!(
-            "the facilitator does not hold every one of these packages for {} through {via_role}",
-            client.name
-        )));
-    }
-    let via_code = catalogue.role(via_role).map(|r| r.code.clone()).unwrap_or_else(|| via_role.to_owned());
+    let packages = delegable_packages(catalogue, package_urns)?;
+    let relation = client_relation(store, catalogue, facilitator, client, via_role).await?;
+    relation.check_provides(&packages, client)?;
     let now = clock::now();
     let mut tx = store.begin_write().await?;
     tx.ensure_assignment(facilitator.party_id, agent_uuid, RecipientKind::SystemUser, AGENT, now).await?;
-    let delegation = tx.ensure_client_delegation(client.party_id, facilitator.party_id, &via_code, agent_uuid, now).await?;
+    let delegation = tx.ensure_client_delegation(client.party_id, facilitator.party_id, &relation.role.code, agent_uuid, now).await?;
     for p in &packages {
         tx.add_client_delegation_package(&delegation, &p.id, now).await?;
     }

@@ -13,6 +13,7 @@ pub mod altinn_token;
 pub mod auth_error;
 pub mod cache;
 pub mod change_requests;
+pub mod client_administration;
 pub mod client_delegation;
 pub mod clock;
 pub mod compiled_policy;

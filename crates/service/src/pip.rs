@@ -11,7 +11,7 @@
 //!   an assignment or ER role in the party; it acts with that organisation's packages.
 //! - **ClientDelegation**: the party is a client of a facilitator (through an ER role such as
 //!   REGN or as rettighetshaver), and the facilitator delegated packages for that client to the
-//!   subject, its agent system user.
+//!   subject, its agent system user or a person it took on as agent.
 //! - Each of these from the party's **main unit** counts for a sub-unit (`mainUnit` is set).
 
 use std::collections::BTreeMap;
@@ -177,7 +177,14 @@ pub async fn grants_for(store: &Store, catalogue: &Catalogue, subject: &Subject,
             }
         }
 
-        if let Subject::SystemUser(agent) = subject {
+        // Client delegations reach agent system users and, through Access Management's client
+        // API, persons a facilitator took on as agents.
+        let agent = match subject {
+            Subject::SystemUser(agent) => Some(agent.as_str()),
+            Subject::Party(holder) if holder.party_type == "person" => Some(holder.party_uuid.as_str()),
+            Subject::Party(_) => None,
+        };
+        if let Some(agent) = agent {
             add_client_delegations(store, catalogue, from, agent, &mut out, |role, facilitator| {
                 path(Reason::ClientDelegation, role, Some((facilitator, AGENT)))
             })

@@ -63,6 +63,20 @@ pub struct ClientDelegationPackageRow {
     pub package_id: Option<String>,
 }
 
+/// A facilitator's delegation with one of its packages (none for a delegation without any).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FacilitatorDelegationRow {
+    pub delegation_id: String,
+    pub client_party_id: i64,
+    pub agent_uuid: String,
+    pub via_role_code: String,
+    pub package_id: Option<String>,
+}
+
+const FACILITATOR_DELEGATIONS: &str = "SELECT d.id AS delegation_id, d.client_party_id, d.agent_uuid, d.via_role_code, p.package_id \
+     FROM client_delegations d LEFT JOIN client_delegation_packages p ON p.delegation_id = d.id";
+const FACILITATOR_DELEGATIONS_ORDER: &str = "ORDER BY d.client_party_id, d.agent_uuid, d.via_role_code, p.package_id";
+
 const ASSIGNMENT_COLUMNS: &str = "id, from_party_id, to_uuid, to_kind, role_code, created";
 const DELEGATION_COLUMNS: &str = "id, client_party_id, facilitator_party_id, via_role_code, agent_uuid, created";
 
@@ -150,6 +164,25 @@ impl Store {
         .bind(role_code)
         .fetch_all(&self.pool)
         .await?)
+    }
+    /// The packages `facilitator_party_id` has delegated to `agent_uuid`, for every client: one
+    /// row per (client, via role, package). The Access Management API lists an agent's clients
+    /// this way.
+    pub async fn facilitator_delegations_to_agent(&self, facilitator_party_id: i64, agent_uuid: &str) -> Result<Vec<FacilitatorDelegationRow>> {
+        Ok(sqlx::query_as(&format!("{FACILITATOR_DELEGATIONS} WHERE d.facilitator_party_id = $1 AND d.agent_uuid = $2 {FACILITATOR_DELEGATIONS_ORDER}"))
+            .bind(facilitator_party_id)
+            .bind(agent_uuid)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The packages `facilitator_party_id` has delegated for `client_party_id`, to every agent.
+    pub async fn facilitator_delegations_for_client(&self, facilitator_party_id: i64, client_party_id: i64) -> Result<Vec<FacilitatorDelegationRow>> {
+        Ok(sqlx::query_as(&format!("{FACILITATOR_DELEGATIONS} WHERE d.facilitator_party_id = $1 AND d.client_party_id = $2 {FACILITATOR_DELEGATIONS_ORDER}"))
+            .bind(facilitator_party_id)
+            .bind(client_party_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }
 
@@ -370,5 +403,49 @@ impl WriteTx {
             removed += self.delete_client_delegations(client, agent_uuid).await?;
         }
         Ok(removed)
+    }
+
+    /// The delegation (client, via role, agent) under this transaction's write lock, with the
+    /// facilitator that made it.
+    pub async fn client_delegation(&mut self, client_party_id: i64, via_role_code: &str, agent_uuid: &str) -> Result<Option<ClientDelegationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DELEGATION_COLUMNS} FROM client_delegations WHERE client_party_id = $1 AND via_role_code = $2 AND agent_uuid = $3"
+        ))
+        .bind(client_party_id)
+        .bind(via_role_code)
+        .bind(agent_uuid)
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
+    /// The delegations one facilitator has made to one agent, under the write lock.
+    pub async fn client_delegations_by_facilitator(&mut self, facilitator_party_id: i64, agent_uuid: &str) -> Result<Vec<ClientDelegationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DELEGATION_COLUMNS} FROM client_delegations WHERE facilitator_party_id = $1 AND agent_uuid = $2 \
+             ORDER BY client_party_id, via_role_code"
+        ))
+        .bind(facilitator_party_id)
+        .bind(agent_uuid)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Removes one client delegation with its packages; false if it was not there.
+    pub async fn delete_client_delegation(&mut self, delegation_id: &str) -> Result<bool> {
+        self.record_delegation_change(delegation_id).await?;
+        sqlx::query("DELETE FROM client_delegation_packages WHERE delegation_id = $1")
+            .bind(delegation_id)
+            .execute(&mut *self.tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM client_delegations WHERE id = $1").bind(delegation_id).execute(&mut *self.tx).await?.rows_affected();
+        Ok(n == 1)
+    }
+
+    /// How many packages a client delegation still carries.
+    pub async fn client_delegation_package_count(&mut self, delegation_id: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM client_delegation_packages WHERE delegation_id = $1")
+            .bind(delegation_id)
+            .fetch_one(&mut *self.tx)
+            .await?)
     }
 }

@@ -36,7 +36,7 @@ pub use clients::{ClientKeyRow, ClientRow};
 pub use index_changes::{
     IndexChangeRow, IndexPartyRow, SystemUserGrantRow, CHANGE_ALL, CHANGE_ASSIGNMENT, CHANGE_CLIENT, CHANGE_PARTY, CHANGE_ROLE,
 };
-pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, RecipientKind};
+pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, ClientDelegationRow, FacilitatorDelegationRow, RecipientKind};
 pub use login::{LoginAttemptRow, PersonListRow, TestIdpCodeRow, TestIdpRequestRow};
 pub use portal_sessions::PortalSessionRow;
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow, RoleUnitRow};
