@@ -24,6 +24,7 @@ mod altinn_problem;
 mod authentication;
 mod authorization;
 mod client_delegation;
+mod client_administration;
 pub mod callers;
 mod html;
 mod login;
@@ -242,6 +243,16 @@ pub fn router(state: AppState) -> Router {
         .route("/systemuser/{key}/{id}", get(system_users::system_user_of_party).delete(system_users::delete_system_user))
         .route("/systemuser/{key}/{id}/delegations", get(system_users::delegations_of_system_user));
 
+    let client_administration_routes = Router::new()
+        .route("/clients", get(client_administration::clients_of_party))
+        .route("/clients/accesspackages", get(client_administration::client_packages))
+        .route("/agents", get(client_administration::agents_of_party).post(client_administration::add_agent).delete(client_administration::remove_agent))
+        .route(
+            "/agents/accesspackages",
+            get(client_administration::agent_packages).post(client_administration::delegate_packages).delete(client_administration::revoke_packages),
+        )
+        .route("/agents/clients", axum::routing::delete(client_administration::remove_client));
+
     Router::new()
         .route("/token", post(token::token))
         .route("/jwk", get(token::jwks))
@@ -267,6 +278,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/register/api/v1", register)
         .nest("/authentication/api/v1", system_register_routes)
         .nest("/accessmanagement/api/v1/meta/info/accesspackages", access_packages)
+        .nest("/accessmanagement/api/v1/enduser/clientdelegations", client_administration_routes)
         .route("/health", get(health))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))

@@ -74,6 +74,11 @@ use utoipa::{Modify, OpenApi};
         crate::client_delegation::enduser_available_clients, crate::client_delegation::enduser_delegated_clients,
         crate::client_delegation::enduser_add_client, crate::client_delegation::enduser_remove_client,
         crate::client_delegation::enduser_agents,
+        crate::client_administration::clients_of_party, crate::client_administration::client_packages,
+        crate::client_administration::agents_of_party, crate::client_administration::add_agent,
+        crate::client_administration::remove_agent, crate::client_administration::agent_packages,
+        crate::client_administration::delegate_packages, crate::client_administration::revoke_packages,
+        crate::client_administration::remove_client,
         health_doc, metrics_doc, openapi_doc,
     ),
     modifiers(&BearerAuth)
