@@ -404,12 +404,15 @@ impl Approvals<'_> {
             }
             touched.extend(delegation.map(|d| d.id));
         }
-        for id in touched {
-            if tx.client_delegation_package_count(&id).await? == 0 {
-                tx.delete_client_delegation(&id).await?;
+        // Nothing to take back writes nothing (dropping the transaction rolls it back).
+        if out.iter().any(|c| c.changed) {
+            for id in touched {
+                if tx.client_delegation_package_count(&id).await? == 0 {
+                    tx.delete_client_delegation(&id).await?;
+                }
             }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(out)
     }
 
