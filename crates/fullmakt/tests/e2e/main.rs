@@ -8,6 +8,7 @@ mod browser;
 mod browser_login;
 mod browser_portal;
 mod client_delegation;
+mod client_administration;
 mod decisions;
 mod demo;
 mod harness;
