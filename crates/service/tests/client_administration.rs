@@ -8,19 +8,15 @@ mod common;
 
 use std::sync::Arc;
 
-use common::stores;
-use fullmakt_domain::system_register::RegisterSystemRequest;
+use common::{agent_system, decision_point, resource_with_policy, stores};
 use fullmakt_domain::{Catalogue, OrganisationNumber, SyntheticNumbers};
-use fullmakt_service::access_management::{ensure_platform_resources, AccessManagement};
+use fullmakt_service::access_management::AccessManagement;
 use fullmakt_service::admin::Caller;
 use fullmakt_service::client_administration::{AgentParty, PackageBatch};
-use fullmakt_service::decision_index::DecisionIndex;
 use fullmakt_service::grants::{grant_package, Recipient};
 use fullmakt_service::pdp::{Api, DecisionPoint};
 use fullmakt_service::register::{add_organisation, add_person, add_role, NewOrganisation, NewPerson, NewRole, RoleHolder};
 use fullmakt_service::requests::{self, Approvals, NewRequest, RequestSettings, UserType, REQUEST_WRITE};
-use fullmakt_service::resource_registry::{altinn_policy, create_resource, store_policy, Writer};
-use fullmakt_service::system_register::{create_system, Actor};
 use fullmakt_service::AdminError;
 use fullmakt_store::{PartyKey, PartyRow, Store};
 use serde_json::json;
@@ -86,38 +82,10 @@ impl World {
         let (firm, giver) = (find(FIRM).await, find(GIVER).await);
         grant_package(&store, Catalogue::embedded(), &giver, &Recipient::Party(firm.clone()), "urn:altinn:accesspackage:lonn").await.unwrap();
 
-        let resource = json!({
-            "identifier": PAYROLL,
-            "title": {"nb": "Lønn", "nn": "Løn", "en": "Payroll"},
-            "description": {"nb": "d", "nn": "d", "en": "d"},
-            "rightDescription": {"nb": "r", "nn": "r", "en": "r"},
-            "contactPoints": [{"category": "Support", "email": "a@example.com", "telephone": "", "contactPage": ""}],
-            "hasCompetentAuthority": {"organization": "991825827", "orgcode": "digdir", "name": {"nb": "Digdir"}},
-            "resourceType": "GenericAccessResource"
-        });
-        let resource = fullmakt_domain::resource::ServiceResource::from_json(resource.to_string().as_bytes()).unwrap();
-        create_resource(&store, Writer::Operator, &resource).await.unwrap();
         let subjects = [("urn:altinn:accesspackage", "regnskapsforer-lonn"), ("urn:altinn:accesspackage", "lonn")];
-        store_policy(&store, Writer::Operator, PAYROLL, &altinn_policy(PAYROLL, &subjects, &["read"])).await.unwrap();
-        let system = RegisterSystemRequest::from_json(
-            json!({
-                "id": SYSTEM,
-                "vendor": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{VENDOR}")},
-                "name": {"nb": "Regnskap", "en": "Accounting", "nn": "Rekneskap"},
-                "description": {"nb": "d", "en": "d", "nn": "d"},
-                "accessPackages": [{"urn": LONN}, {"urn": "urn:altinn:accesspackage:lonn"}],
-                "clientId": ["accounting-client"],
-                "isVisible": false
-            })
-            .to_string()
-            .as_bytes(),
-        )
-        .unwrap();
-        create_system(&store, Actor::Operator, &system).await.unwrap();
-        ensure_platform_resources(&store).await.unwrap();
-        let catalogue = Catalogue::embedded();
-        let index = DecisionIndex::load(store.clone(), catalogue).await.unwrap();
-        let pdp = Arc::new(DecisionPoint::new(store.clone(), catalogue, Arc::new(index)));
+        resource_with_policy(&store, PAYROLL, &subjects, &["read"]).await;
+        agent_system(&store, SYSTEM, VENDOR, &[LONN, "urn:altinn:accesspackage:lonn"], "accounting-client").await;
+        let pdp = decision_point(&store).await;
         World {
             client: find(CLIENT).await,
             admin: find(FIRM_ADMIN).await,

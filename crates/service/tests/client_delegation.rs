@@ -6,22 +6,16 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::stores;
+use common::{agent_system, decision_point, resource_with_policy, stores};
 use fullmakt_domain::auth_error::ValidationCode;
-use fullmakt_domain::system_register::RegisterSystemRequest;
 use fullmakt_domain::{Catalogue, OrganisationNumber, SyntheticNumbers};
-use fullmakt_service::access_management::{ensure_platform_resources, AccessManagement};
+use fullmakt_service::access_management::AccessManagement;
 use fullmakt_service::admin::{AdminError, Caller};
 use fullmakt_service::client_delegation::Customer;
-use fullmakt_service::decision_index::DecisionIndex;
 use fullmakt_service::grants::{grant_package, revoke_package, Recipient};
 use fullmakt_service::pdp::{Api, DecisionPoint};
 use fullmakt_service::register::{add_organisation, add_person, add_role, NewOrganisation, NewPerson, NewRole, RoleHolder};
 use fullmakt_service::requests::{self, Approvals, NewRequest, RequestSettings, UserType, REQUEST_WRITE};
-use fullmakt_service::resource_registry::{altinn_policy, create_resource, store_policy, Writer};
-use fullmakt_service::system_register::{create_system, Actor};
 use fullmakt_service::{AuthError, StoreSystemUsers, SystemUserLookup, SystemUserQuery};
 use fullmakt_store::{ErRoleRow, PartyKey, PartyRow, Store};
 use serde_json::json;
@@ -57,7 +51,7 @@ struct World {
     manager: PartyRow,
     clerk: PartyRow,
     other_manager: PartyRow,
-    pdp: Arc<DecisionPoint>,
+    pdp: std::sync::Arc<DecisionPoint>,
     gates: AccessManagement,
     settings: RequestSettings,
     vendor: Caller,
@@ -65,21 +59,6 @@ struct World {
 
 async fn party(store: &Store, key: PartyKey<'_>) -> PartyRow {
     store.find_party(key).await.unwrap().unwrap()
-}
-
-async fn resource(store: &Store, id: &str, package: &str) {
-    let document = json!({
-        "identifier": id,
-        "title": {"nb": id, "nn": id, "en": id},
-        "description": {"nb": "d", "nn": "d", "en": "d"},
-        "rightDescription": {"nb": "r", "nn": "r", "en": "r"},
-        "contactPoints": [{"category": "Support", "email": "a@example.com", "telephone": "", "contactPage": ""}],
-        "hasCompetentAuthority": {"organization": "991825827", "orgcode": "digdir", "name": {"nb": "Digdir"}},
-        "resourceType": "GenericAccessResource"
-    });
-    let document = fullmakt_domain::resource::ServiceResource::from_json(document.to_string().as_bytes()).unwrap();
-    create_resource(store, Writer::Operator, &document).await.unwrap();
-    store_policy(store, Writer::Operator, id, &altinn_policy(id, &[("urn:altinn:accesspackage", package)], &["read", "write"])).await.unwrap();
 }
 
 impl World {
@@ -105,28 +84,11 @@ impl World {
         for (unit, role, holder) in roles {
             add_role(&store, &NewRole { unit: unit.into(), role: role.into(), holder }, SyntheticNumbers::Refuse).await.unwrap();
         }
-        resource(&store, CLIENT_RESOURCE, "regnskapsforer-lonn").await;
-        resource(&store, PAYROLL, "lonn").await;
-        // Client packages cannot be on a visible system (VLD-18): agents are made by request.
-        let system = RegisterSystemRequest::from_json(
-            json!({
-                "id": AGENT_SYSTEM,
-                "vendor": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{VENDOR}")},
-                "name": {"nb": "Regnskap", "en": "Accounting", "nn": "Rekneskap"},
-                "description": {"nb": "d", "en": "d", "nn": "d"},
-                "accessPackages": [{"urn": REGNSKAPSFORER_LONN}, {"urn": FORRETNINGSFORER}, {"urn": LONN}],
-                "clientId": ["accounting-client"],
-                "isVisible": false
-            })
-            .to_string()
-            .as_bytes(),
-        )
-        .unwrap();
-        create_system(&store, Actor::Operator, &system).await.unwrap();
-        ensure_platform_resources(&store).await.unwrap();
+        resource_with_policy(&store, CLIENT_RESOURCE, &[("urn:altinn:accesspackage", "regnskapsforer-lonn")], &["read", "write"]).await;
+        resource_with_policy(&store, PAYROLL, &[("urn:altinn:accesspackage", "lonn")], &["read", "write"]).await;
+        agent_system(&store, AGENT_SYSTEM, VENDOR, &[REGNSKAPSFORER_LONN, FORRETNINGSFORER, LONN], "accounting-client").await;
+        let pdp = decision_point(&store).await;
         let catalogue = Catalogue::embedded();
-        let index = DecisionIndex::load(store.clone(), catalogue).await.unwrap();
-        let pdp = Arc::new(DecisionPoint::new(store.clone(), catalogue, Arc::new(index)));
         let carpenter = party(&store, PartyKey::OrgNumber(CARPENTER)).await;
         let firm = party(&store, PartyKey::OrgNumber(FIRM)).await;
         grant_package(&store, catalogue, &carpenter, &Recipient::Party(firm.clone()), LONN).await.unwrap();
