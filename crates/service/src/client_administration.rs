@@ -105,11 +105,6 @@ fn admin(e: AuthError) -> AdminError {
     }
 }
 
-fn role_access(catalogue: &Catalogue, code: &str, packages: PackageSet) -> ClientAccess {
-    let urn = catalogue.role(code).map_or_else(|| code.to_owned(), |r| r.urn.clone());
-    ClientAccess { role_code: code.to_owned(), role_urn: urn, packages }
-}
-
 /// Groups delegation rows by `key` (client or agent), and within it by relation, in row order.
 fn group_delegations<K: Ord + Clone>(
     catalogue: &Catalogue,
@@ -125,7 +120,7 @@ fn group_delegations<K: Ord + Clone>(
     }
     out.into_iter()
         .map(|(k, roles)| {
-            let access = roles.into_iter().filter(|(_, p)| !p.is_empty()).map(|(code, p)| role_access(catalogue, &code, p)).collect();
+            let access = roles.into_iter().filter(|(_, p)| !p.is_empty()).map(|(code, p)| ClientAccess::new(catalogue, &code, p)).collect();
             (k, access)
         })
         .filter(|(_, access): &(K, Vec<ClientAccess>)| !access.is_empty())
@@ -233,7 +228,7 @@ impl Approvals<'_> {
         let mut out = Vec::new();
         for a in self.store.assignments_from(facilitator.party_id).await?.into_iter().filter(|a| a.role_code == AGENT) {
             if let Some(agent) = find_agent(self.store, &a.to_uuid).await? {
-                out.push(AgentAccess { agent, access: vec![role_access(self.catalogue, AGENT, PackageSet::default())] });
+                out.push(AgentAccess { agent, access: vec![ClientAccess::new(self.catalogue, AGENT, PackageSet::default())] });
             }
         }
         Ok(out)

@@ -44,6 +44,14 @@ pub struct ClientAccess {
     pub packages: PackageSet,
 }
 
+impl ClientAccess {
+    /// The access through the role with this catalogue code (its URN from the catalogue).
+    pub fn new(catalogue: &Catalogue, role_code: &str, packages: PackageSet) -> Self {
+        let role_urn = catalogue.role(role_code).map_or_else(|| format!("urn:altinn:role:{role_code}"), |r| r.urn.clone());
+        Self { role_code: role_code.to_owned(), role_urn, packages }
+    }
+}
+
 /// A facilitator's client with everything it gives the facilitator (`ExternalClientDto`).
 #[derive(Debug, Clone)]
 pub struct Customer {
@@ -179,8 +187,7 @@ fn rightholder_access(catalogue: &Catalogue, package_ids: &[String]) -> Option<C
     if packages.is_empty() {
         return None;
     }
-    let role_urn = catalogue.role(RIGHTHOLDER).map_or_else(|| format!("urn:altinn:role:{RIGHTHOLDER}"), |r| r.urn.clone());
-    Some(ClientAccess { role_code: RIGHTHOLDER.into(), role_urn, packages })
+    Some(ClientAccess::new(catalogue, RIGHTHOLDER, packages))
 }
 
 fn delegable(catalogue: &Catalogue, packages: impl Iterator<Item = PackageIndex>) -> PackageSet {
@@ -318,17 +325,20 @@ impl Approvals<'_> {
     /// The client relation was read before the write began; an ER role removed in between
     /// would leave a delegation that gives nothing. Read it again under the write lock.
     async fn recheck_relation(&self, tx: &mut WriteTx, customer: &Customer, agent: &Agent) -> Result<(), AuthError> {
-        for access in customer.access.iter().filter(|a| a.role_code != RIGHTHOLDER) {
-            let Some(role) = self.catalogue.role(&access.role_code) else { continue };
-            let mut still = false;
-            for code in tx.er_role_codes(customer.party.party_id, agent.owner.party_id).await? {
-                still |= self.catalogue.role(&code).is_some_and(|r| r.index == role.index);
-            }
-            if !still {
-                return Err(problem(AuthCode::AgentSystemUserClientNotFound));
-            }
+        let by_role: Vec<&ClientAccess> = customer.access.iter().filter(|a| a.role_code != RIGHTHOLDER).collect();
+        if by_role.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let held = tx.er_role_codes(customer.party.party_id, agent.owner.party_id).await?;
+        let still_held = |access: &ClientAccess| {
+            let role = self.catalogue.role(&access.role_code).map(|r| r.index);
+            held.iter().any(|code| self.catalogue.role(code).map(|r| r.index) == role)
+        };
+        if by_role.into_iter().all(still_held) {
+            Ok(())
+        } else {
+            Err(problem(AuthCode::AgentSystemUserClientNotFound))
+        }
     }
 
     /// The facilitator's client with this party uuid (AUTH-00079 "Client not found." otherwise).

@@ -229,28 +229,16 @@ pub async fn client_relation<'c>(
     via_role: &str,
 ) -> Result<ClientRelation<'c>, AdminError> {
     let role = catalogue.role(via_role.trim()).ok_or_else(|| AdminError::BadRequest(format!("{via_role} is not a role in the catalogue")))?;
-    let mut provides = PackageSet::default();
-    if role.code == RIGHTHOLDER {
-        for row in store.grants_from(client.party_id, &facilitator.party_uuid).await? {
-            if let Some(p) = row.package_id.as_deref().filter(|_| row.role_code == RIGHTHOLDER).and_then(|id| catalogue.package_by_id(id)) {
-                provides.insert(p.index);
-            }
-        }
-        if provides.is_empty() {
-            return Err(AdminError::BadRequest(format!(
-                "{} has not made {} rettighetshaver with any access package",
-                client.name, facilitator.name
-            )));
-        }
-    } else if role.is_er_role() {
-        let held = store.er_role_codes(client.party_id, facilitator.party_id).await?;
-        if !held.iter().any(|c| catalogue.role(c).is_some_and(|r| r.index == role.index)) {
-            return Err(AdminError::BadRequest(format!("{} has not registered {} as {}", client.name, facilitator.name, role.code)));
-        }
-        provides = catalogue.packages_given_by_role(role.index, client.unit_type.as_deref());
-    } else {
+    if role.code != RIGHTHOLDER && !role.is_er_role() {
         return Err(AdminError::BadRequest(format!("{via_role} is neither an ER role nor rettighetshaver, so it makes no client relation")));
     }
+    let provides = crate::pip::relation_provides(store, catalogue, client, facilitator, role).await?.ok_or_else(|| {
+        AdminError::BadRequest(if role.code == RIGHTHOLDER {
+            format!("{} has not made {} rettighetshaver with any access package", client.name, facilitator.name)
+        } else {
+            format!("{} has not registered {} as {}", client.name, facilitator.name, role.code)
+        })
+    })?;
     Ok(ClientRelation { role, provides })
 }
 

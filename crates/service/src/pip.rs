@@ -290,23 +290,32 @@ async fn client_chain(
     if store.assignment(facilitator.party_id, agent, AGENT).await?.is_none() {
         return Ok(None);
     }
-    let provided = if via_role == RIGHTHOLDER {
+    let Some(role) = catalogue.role(via_role) else { return Ok(None) };
+    let provided = relation_provides(store, catalogue, client, &facilitator, role).await?;
+    Ok(provided.map(|p| (facilitator, p)))
+}
+
+/// The packages the relation `role` from `client` to `facilitator` gives the facilitator, as
+/// it stands now: for rettighetshaver, the packages the client gave it; for an ER role the
+/// client registered on it, what the catalogue's role rows give for the client's organisation
+/// form. `None` when the client has not given that relation (or `role` makes none). The PIP's
+/// chain check and every write of a client delegation read the relation here.
+pub async fn relation_provides(store: &Store, catalogue: &Catalogue, client: &PartyRow, facilitator: &PartyRow, role: &Role) -> Result<Option<PackageSet>, StoreError> {
+    if role.code == RIGHTHOLDER {
         let mut set = PackageSet::default();
         for row in store.grants_from(client.party_id, &facilitator.party_uuid).await? {
-            if row.role_code == RIGHTHOLDER {
-                if let Some(p) = row.package_id.as_deref().and_then(|id| catalogue.package_by_id(id)) {
-                    set.insert(p.index);
-                }
+            if let Some(p) = row.package_id.as_deref().filter(|_| row.role_code == RIGHTHOLDER).and_then(|id| catalogue.package_by_id(id)) {
+                set.insert(p.index);
             }
         }
-        set
-    } else {
-        let Some(role) = catalogue.role(via_role).filter(|r: &&Role| r.is_er_role()) else { return Ok(None) };
-        let held = store.er_role_codes(client.party_id, facilitator.party_id).await?;
-        if !held.iter().any(|code| catalogue.role(code).is_some_and(|r| r.index == role.index)) {
-            return Ok(None);
-        }
-        catalogue.packages_given_by_role(role.index, client.unit_type.as_deref())
-    };
-    Ok(Some((facilitator, provided)))
+        return Ok((!set.is_empty()).then_some(set));
+    }
+    if !role.is_er_role() {
+        return Ok(None);
+    }
+    let held = store.er_role_codes(client.party_id, facilitator.party_id).await?;
+    if !held.iter().any(|code| catalogue.role(code).is_some_and(|r| r.index == role.index)) {
+        return Ok(None);
+    }
+    Ok(Some(catalogue.packages_given_by_role(role.index, client.unit_type.as_deref())))
 }
