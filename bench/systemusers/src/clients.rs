@@ -78,7 +78,7 @@ fn row(name: &str, mut latencies: Vec<Duration>, elapsed: Duration) {
     );
 }
 
-/// Organisation numbers with a valid MOD11 check digit, from `start` upwards.
+/// Organisation numbers with a valid MOD11 check digit, from the eight-digit base `start` upwards.
 fn org_numbers(start: u32, n: usize) -> Vec<String> {
     const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
     let mut out = Vec::with_capacity(n);
@@ -159,7 +159,7 @@ async fn main() {
     let url = cli.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = Store::connect(&url).await.unwrap();
     let catalogue = Catalogue::embedded();
-    let clients = org_numbers(320_000_000, cli.clients);
+    let clients = org_numbers(32_000_000, cli.clients);
 
     let started = Instant::now();
     seed_register(&store, dir.path(), &clients).await;
