@@ -19,6 +19,7 @@ use crate::access_management::Gate;
 use crate::admin::AdminError;
 use crate::auth_error::AuthError;
 use crate::clock;
+use crate::grants;
 use crate::pip::{AGENT, RIGHTHOLDER};
 use crate::requests::{internal, problem, Approvals, UserType};
 use crate::system_users::SystemUserView;
@@ -27,11 +28,6 @@ use crate::system_users::SystemUserView;
 pub const CLIENT_DELEGATIONS_READ: &str = "altinn:clientdelegations.read";
 /// Delegating and removing clients through the end-user API.
 pub const CLIENT_DELEGATIONS_WRITE: &str = "altinn:clientdelegations.write";
-
-/// The ER roles that make a unit a facilitator's client (registry-delegation-ui.md §2.5: the
-/// client roles; the docs name Revisor, Regnskapsfører and Forretningsfører). Other ER roles an
-/// organisation may hold in a unit (board member, say) do not make that unit a client.
-const CLIENT_ROLES: [&str; 3] = ["regnskapsforer", "revisor", "forretningsforer"];
 
 /// What a client gives its facilitator through one relation: an ER role or rettighetshaver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +170,7 @@ fn is_client(party: &PartyRow, facilitator: &PartyRow) -> bool {
 /// delegable package to a client of this organisation form.
 fn role_access(catalogue: &Catalogue, role_code: &str, unit_type: Option<&str>) -> Option<ClientAccess> {
     let role = catalogue.role(role_code)?;
-    if !CLIENT_ROLES.iter().any(|code| catalogue.role(code).is_some_and(|r| r.index == role.index)) {
+    if !grants::is_client_role(catalogue, role) {
         return None;
     }
     let packages = delegable(catalogue, catalogue.packages_given_by_role(role.index, unit_type).iter());

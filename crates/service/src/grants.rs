@@ -219,6 +219,16 @@ pub struct ClientRelation<'c> {
     pub provides: PackageSet,
 }
 
+/// The ER roles that make a unit a facilitator's client (registry-delegation-ui.md §2.5: the
+/// client roles; the docs name Revisor, Regnskapsfører and Forretningsfører). Other ER roles an
+/// organisation may hold in a unit (board member, say) do not make that unit a client.
+const CLIENT_ROLES: [&str; 3] = ["regnskapsforer", "revisor", "forretningsforer"];
+
+/// Whether `role` is one of the client ER roles (REGN, REVI, FFØR, by any of their codes).
+pub fn is_client_role(catalogue: &Catalogue, role: &Role) -> bool {
+    CLIENT_ROLES.iter().any(|code| catalogue.role(code).is_some_and(|r| r.index == role.index))
+}
+
 /// The relation `via_role` (a code, ER code or URN) from `client` to `facilitator`, as it
 /// stands now: 400 for a role that is not a client relation, or one the client has not given.
 pub async fn client_relation<'c>(
@@ -229,8 +239,10 @@ pub async fn client_relation<'c>(
     via_role: &str,
 ) -> Result<ClientRelation<'c>, AdminError> {
     let role = catalogue.role(via_role.trim()).ok_or_else(|| AdminError::BadRequest(format!("{via_role} is not a role in the catalogue")))?;
-    if role.code != RIGHTHOLDER && !role.is_er_role() {
-        return Err(AdminError::BadRequest(format!("{via_role} is neither an ER role nor rettighetshaver, so it makes no client relation")));
+    if role.code != RIGHTHOLDER && !is_client_role(catalogue, role) {
+        return Err(AdminError::BadRequest(format!(
+            "{via_role} makes no client relation: only the client roles regnskapsforer, revisor and forretningsforer (REGN, REVI, FFØR) and rettighetshaver do"
+        )));
     }
     let provides = crate::pip::relation_provides(store, catalogue, client, facilitator, role).await?.ok_or_else(|| {
         AdminError::BadRequest(if role.code == RIGHTHOLDER {

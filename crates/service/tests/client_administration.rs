@@ -322,7 +322,14 @@ async fn every_refusal_says_why_and_changes_nothing() {
         bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch(REGN, &["klientadministrator"])).await, "cannot be delegated");
         bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch(REGN, &["ansvarlig-revisor"])).await, "does not give");
         bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch("revisor", &["ansvarlig-revisor"])).await, "has not registered");
-        bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch("daglig-leder", &[LONN])).await, "has not registered");
+        // Only the client roles and rettighetshaver make a client relation, even where the
+        // client has registered the firm in another ER role.
+        bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch("daglig-leder", &[LONN])).await, "no client relation");
+        add_role(&w.store, &NewRole { unit: CLIENT.into(), role: "komplementar".into(), holder: RoleHolder::Organisation(FIRM.into()) }, SyntheticNumbers::Refuse)
+            .await
+            .unwrap();
+        let before = w.sequence().await;
+        bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch("komplementar", &[LONN])).await, "no client relation");
         bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch("urn:altinn:role:agent", &[LONN])).await, "no client relation");
         bad_request(
             delegate("admin", firm.into(), client.into(), agent.clone(), batch(REGN, &["regnskapsforer-med-signeringsrettighet"])).await,
