@@ -325,6 +325,7 @@ async fn every_refusal_says_why_and_changes_nothing() {
         // Only the client roles and rettighetshaver make a client relation, even where the
         // client has registered the firm in another ER role.
         bad_request(delegate("admin", firm.into(), client.into(), agent.clone(), batch("daglig-leder", &[LONN])).await, "no client relation");
+        assert_eq!(w.sequence().await, before, "no refusal so far wrote anything");
         add_role(&w.store, &NewRole { unit: CLIENT.into(), role: "komplementar".into(), holder: RoleHolder::Organisation(FIRM.into()) }, SyntheticNumbers::Refuse)
             .await
             .unwrap();
