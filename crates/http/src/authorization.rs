@@ -8,9 +8,10 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use fullmakt_service::pdp::{Api, Outcome};
-use fullmakt_xacml::{parse_request_json, parse_request_xml, result_to_altinn, response_to_xml, DateTime};
-use serde_json::{json, Value};
+use fullmakt_service::pdp::{Api, Explanation, Outcome};
+use fullmakt_xacml::{parse_request_json, parse_request_xml, result_to_altinn, response_to_xml, AltinnResult, DateTime};
+use serde::de::IgnoredAny;
+use serde::Serialize;
 
 use crate::admin::caller;
 use crate::problem::Problem;
@@ -25,24 +26,42 @@ fn now() -> DateTime {
 }
 
 /// A JSON-profile request, or the Indeterminate the reference gives for one it cannot read.
+/// The body is parsed once: only a request that fails to parse is looked at again, to tell a
+/// body that is not JSON at all (400) from a JSON body that is no XACML request.
 fn read_json(body: &[u8], api: Api, t: &TraceId) -> Result<Result<fullmakt_xacml::Request, Vec<Outcome>>, Problem> {
     let text = std::str::from_utf8(body).map_err(|_| Problem::bad_request("the body is not UTF-8", t))?;
-    serde_json::from_str::<Value>(text).map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}"), t))?;
-    Ok(parse_request_json(text).map_err(|e| vec![Outcome::unreadable(api, e.to_string())]))
+    match parse_request_json(text) {
+        Ok(request) => Ok(Ok(request)),
+        Err(unreadable) => {
+            serde_json::from_str::<IgnoredAny>(text).map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}"), t))?;
+            Ok(Err(vec![Outcome::unreadable(api, unreadable.to_string())]))
+        }
+    }
 }
 
+/// One result as the reference writes it, with the explain route's `explanation` after it.
+#[derive(Serialize)]
+struct ResultBody<'a> {
+    #[serde(flatten)]
+    result: AltinnResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<&'a Explanation>,
+}
+
+/// `{"response":[…]}`, serialized straight from the results in the reference's key order.
 fn altinn_json(outcomes: &[Outcome], explain: bool) -> Response {
-    let results: Vec<Value> = outcomes
+    #[derive(Serialize)]
+    struct Body<'a> {
+        response: Vec<ResultBody<'a>>,
+    }
+    let response = outcomes
         .iter()
-        .map(|o| {
-            let mut v = serde_json::to_value(result_to_altinn(&o.result, o.echo)).unwrap_or(Value::Null);
-            if explain {
-                v["explanation"] = serde_json::to_value(&o.explanation).unwrap_or(Value::Null);
-            }
-            v
-        })
+        .map(|o| ResultBody { result: result_to_altinn(&o.result, o.echo), explanation: explain.then_some(&o.explanation) })
         .collect();
-    ([(CONTENT_TYPE, "application/json; charset=utf-8")], json!({ "response": results }).to_string()).into_response()
+    match serde_json::to_vec(&Body { response }) {
+        Ok(bytes) => ([(CONTENT_TYPE, "application/json; charset=utf-8")], bytes).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn authorize_json(s: &AppState, t: &TraceId, h: &HeaderMap, body: &[u8], explain: bool) -> Result<Response, Problem> {

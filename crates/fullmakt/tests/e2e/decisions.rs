@@ -231,6 +231,25 @@ async fn system_users_are_permitted_by_package_and_by_right_and_nothing_else() {
         assert_eq!(r["response"][0]["obligations"][0]["attributeAssignment"][0]["value"], "2");
         assert_eq!(r["response"][0]["obligations"][0]["attributeAssignment"][0]["category"], "urn:altinn:minimum-authenticationlevel");
         assert!(r["response"][0].as_object().unwrap().contains_key("associateAdvice"));
+        // The keys come in the reference's order (pdp.md §1.3), nulls included.
+        let text = server
+            .http
+            .post(format!("{}/authorization/api/v1/authorize", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(su_request(&granted, "read", "digdir-ansettelse", by_orgno).to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let keys = ["{\"response\":[{\"decision\":\"Permit\"", "\"status\":{\"statusMessage\":null,\"statusDetails\":null,\"statusCode\":{", "\"obligations\":[", "\"associateAdvice\":null", "\"category\":", "\"policyIdentifierList\":null}]}"];
+        assert!(text.starts_with(keys[0]), "{text}");
+        let mut from = 0;
+        for k in keys {
+            from += text[from..].find(k).unwrap_or_else(|| panic!("{k} is missing from or out of the reference's order in {text}")) + k.len();
+        }
         // An action the rule does not give, and a system user without the package.
         assert_eq!(decisions(&authorize(&server, &token, &su_request(&granted, "sign", "digdir-ansettelse", by_orgno)).await), ["NotApplicable"]);
         assert_eq!(decisions(&authorize(&server, &token, &su_request(&other, "read", "digdir-ansettelse", by_orgno)).await), ["NotApplicable"]);
