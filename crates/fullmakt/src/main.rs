@@ -24,6 +24,9 @@ enum Command {
     Demo(journey::JourneyArgs),
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // On one CPU (for example pinned with taskset) a single-threaded scheduler does the same
