@@ -403,12 +403,8 @@ pub(crate) async fn action(State(state): State<AppState>, headers: HeaderMap, ur
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf"),
     responses((status = 200, description = "HTML, streamed: one row per client as it is added (each its own transaction), then how many were added and why the others were not"), (status = 403, description = "No session, forged form, or not a client administrator"), (status = 404, description = "No such system user")))]
 pub(crate) async fn add_all(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>, body: String) -> Response {
-    let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
+    let (visit, party) = match Visit::begin_form_acting(&state, &headers, &uri, &body).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
         Err(r) => return r,
     };
     let t = visit.t;
@@ -594,12 +590,8 @@ pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMa
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf"),
     responses((status = 303, description = "Deleted with its client delegations, in one transaction; to the overview"), (status = 400, description = "Not an agent system user"), (status = 403, description = "No session, forged form, or not an access manager"), (status = 404, description = "No such system user")))]
 pub(crate) async fn delete(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>, body: String) -> Response {
-    let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
+    let (visit, party) = match Visit::begin_form_acting(&state, &headers, &uri, &body).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
         Err(r) => return r,
     };
     match approvals(&state).delete_agent(&visit.person, party.party_id, &id, &party.party_uuid).await {

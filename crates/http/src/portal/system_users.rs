@@ -99,12 +99,8 @@ pub(crate) async fn delete_page(State(state): State<AppState>, headers: HeaderMa
 #[utoipa::path(post, path = "/accessmanagement/ui/systemuser/{id}/delete", tag = "portal", params(("id" = String, Path)), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "csrf"),
     responses((status = 303, description = "To the overview"), (status = 403, description = "No session, forged form, or not an access manager"), (status = 404, description = "No such system user")))]
 pub(crate) async fn delete(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Path(id): Path<String>, body: String) -> Response {
-    let visit = match Visit::begin_form(&state, &headers, &uri, &body).await {
+    let (visit, party) = match Visit::begin_form_acting(&state, &headers, &uri, &body).await {
         Ok(v) => v,
-        Err(r) => return r,
-    };
-    let party = match visit.require_party(&state).await {
-        Ok(p) => p,
         Err(r) => return r,
     };
     match super::approvals(&state).delete_standard(&visit.person, party.party_id, &id).await {

@@ -204,6 +204,14 @@ impl Visit {
         Ok((visit, party))
     }
 
+    /// [`Visit::begin_acting`] for a form post: the session, origin and CSRF checks of
+    /// [`Visit::begin_form`], then the acting party.
+    pub async fn begin_form_acting(state: &AppState, headers: &HeaderMap, uri: &Uri, form: &str) -> Result<(Visit, PartyRow), Response> {
+        let visit = Self::begin_form(state, headers, uri, form).await?;
+        let party = visit.require_party(state).await?;
+        Ok((visit, party))
+    }
+
     /// Makes `party` the acting party (a request's link names its party).
     pub async fn act_for(&mut self, state: &AppState, party: &PartyRow) -> Result<(), Response> {
         if self.session.acting_party_id == Some(party.party_id) {
