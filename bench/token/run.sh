@@ -6,10 +6,11 @@
 #
 #   bench/token/run.sh [--duration S] [--connections N] [--open-connections N] [--threads N]
 #                      [--only fullmakt|peer] [--warmup S] [--grant-rate N] [--build] [--keep]
-#                      [--bin PATH] [--idle-wait S]
+#                      [--bin PATH] [--idle-wait S] [--open-rate N]
 #                      [--soak [--soak-windows N] [--soak-window S]]
 #   defaults: --duration 20 --connections 16 --open-connections 256 --threads 1 --warmup 10
 #             --grant-rate 2500 --idle-wait 120; --soak: 5 windows of 60 s
+#   --open-rate N: the open-loop run at N tokens/s instead of 80 % of the measured maximum
 #
 # What one run does (details in README.md):
 #   1. `openssl speed -seconds 3 rsa2048` on CPU 0: the RSA-2048 sign/verify ceiling of one core.
@@ -55,6 +56,7 @@ THREADS=1
 WARMUP=10
 OPEN_CONNECTIONS=256
 GRANT_RATE=2500
+OPEN_RATE=0   # 0: 80 % of the measured maximum
 IDLE_WAIT=120
 SOAK=0
 SOAK_WINDOWS=5
@@ -81,6 +83,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --grant-rate) GRANT_RATE=$2; shift 2 ;;
+    --open-rate) OPEN_RATE=$2; shift 2 ;;
     --idle-wait) IDLE_WAIT=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --soak) SOAK=1; shift ;;
@@ -101,6 +104,7 @@ for v in DURATION CONNECTIONS OPEN_CONNECTIONS THREADS WARMUP GRANT_RATE SOAK_WI
   is_uint "${!v}" || die "--${opt//_/-} must be a positive integer"
 done
 [[ $IDLE_WAIT =~ ^[0-9]+$ ]] || die "--idle-wait must be a number of seconds"
+[[ $OPEN_RATE =~ ^[0-9]+$ ]] || die "--open-rate must be a number of requests per second"
 [ "$SOAK_WINDOW_S" -le 90 ] || die "--soak-window is capped at 90 s (grants live 190 s)"
 [ "$DURATION" -le 90 ] || die "--duration is capped at 90 s (grants live 190 s; see the header). Use --soak for long runs."
 [ "$CONNECTIONS" -ge "$THREADS" ] && [ "$OPEN_CONNECTIONS" -ge "$THREADS" ] || die "connections must be >= --threads"
@@ -457,6 +461,9 @@ bench_target() {
   if [ "$SOAK" = 0 ] && [ -n "${R[$target.max.ok_rps]:-}" ]; then
     # 80 % of the measured maximum, open loop; grants for 110 % of the schedule plus slack.
     rate80=$(awk -v r="${R[$target.max.ok_rps]}" 'BEGIN { printf "%d", 0.8 * r }')
+    # A fixed rate instead, for comparing two builds: 80 % of each run's own maximum moves
+    # with the machine's speed during that run.
+    [ "$OPEN_RATE" -gt 0 ] && rate80=$OPEN_RATE
     if [ "$rate80" -ge "$THREADS" ]; then
       n=$(awk -v r="$rate80" -v d="$DURATION" -v c="$OPEN_CONNECTIONS" 'BEGIN { printf "%d", 1.1 * r * d + 10 * c }')
       check_idle "$target 80 %"

@@ -5,7 +5,8 @@
 //! everything else but the RSA signature. Requests that arrive while one batch is being written
 //! wait for the next, which records all of them with one statement and reads the change
 //! sequence on the same connection. Under load, one round trip serves many requests; idle, a
-//! request goes alone and waits for nobody.
+//! request goes alone and waits for nobody. The writer keeps one connection for all batches
+//! ([`fullmakt_store::GrantWriter`]), so a batch costs one round trip, not three.
 
 use std::collections::HashSet;
 
@@ -46,14 +47,28 @@ impl ReplayRecorder {
 }
 
 async fn write_batches(store: Store, mut rx: mpsc::Receiver<Pending>) {
+    let mut writer = store.grant_writer();
+    let closing = writer.closing();
+    tokio::pin!(closing);
+    let mut closed = false;
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_GRANT_BATCH);
-    while rx.recv_many(&mut batch, MAX_GRANT_BATCH).await > 0 {
+    loop {
+        tokio::select! {
+            biased;
+            // The store is closing: give the connection back; later batches fail.
+            () = &mut closing, if !closed => {
+                closed = true;
+                writer.release();
+                continue;
+            }
+            received = rx.recv_many(&mut batch, MAX_GRANT_BATCH) => if received == 0 { break },
+        }
         // The same grant twice in one batch: the first one is the use, the rest are replays.
         let mut seen = HashSet::new();
         let (first, repeats): (Vec<Pending>, Vec<Pending>) =
             batch.drain(..).partition(|p| seen.insert((p.grant.client_id.clone(), p.grant.jti.clone())));
         let grants: Vec<GrantUse> = first.iter().map(|p| p.grant.clone()).collect();
-        match store.remember_grants(&grants).await {
+        match writer.remember_grants(&grants).await {
             Ok((fresh, sequence)) => {
                 for (p, fresh) in first.into_iter().zip(fresh) {
                     let _ = p.reply.send(Ok(Recorded { fresh, sequence }));

@@ -40,7 +40,7 @@ pub use grants::{AssignmentGrantRow, AssignmentRow, ClientDelegationPackageRow, 
 pub use login::{LoginAttemptRow, PersonListRow, TestIdpCodeRow, TestIdpRequestRow};
 pub use portal_sessions::PortalSessionRow;
 pub use register::{ErRoleRecord, ErRoleRow, PartyKey, PartyKeyRow, PartyRow, RoleUnitRow};
-pub use replay::{GrantUse, MAX_GRANT_BATCH};
+pub use replay::{GrantUse, GrantWriter, MAX_GRANT_BATCH};
 pub use resources::{ResourceRow, ResourceSubjectRow, ServiceOwnerRow};
 pub use scopes::{ScopeAccessRow, ScopeRow};
 pub use signing_keys::SigningKeyRow;
@@ -81,6 +81,8 @@ pub enum Backend {
 /// Should they ever need to differ, split the directory per backend here.
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+const READ_CHANGE_SEQUENCE: &str = "SELECT value FROM change_sequence WHERE id = 1";
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -108,6 +110,10 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            // Checking a connection before handing it out guards against a server that hung up;
+            // an SQLite connection lives in this process and cannot, so the check would only
+            // add a hop to its worker thread to every statement.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -152,7 +158,7 @@ impl Store {
 
     /// The number of committed state changes so far. Caches tagged with an older value are stale.
     pub async fn change_sequence(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT value FROM change_sequence WHERE id = 1")
+        Ok(sqlx::query_scalar(READ_CHANGE_SEQUENCE)
             .fetch_one(&self.pool)
             .await?)
     }

@@ -578,3 +578,30 @@ async fn the_test_identity_provider_lists_synthetic_persons_in_pages_and_searche
         assert_eq!(ids(store.synthetic_persons_page(Some("Ola"), 0, 10).await.unwrap()), Vec::<i64>::new(), "real persons are never listed");
     }
 }
+
+#[tokio::test]
+async fn a_grant_writer_keeps_its_connection_and_still_sees_every_commit() {
+    use fullmakt_store::GrantUse;
+    for (store, _dir) in stores().await {
+        let g = |j: &str| GrantUse { client_id: "c".into(), jti: j.into(), expires_at: 100 };
+        let mut writer = store.grant_writer();
+        let (fresh, before) = writer.remember_grants(&[g("a"), g("b")]).await.unwrap();
+        assert_eq!(fresh, vec![true, true]);
+        // A write on another connection, between two batches of the held one.
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_client(&client("between")).await.unwrap();
+        let committed = tx.sequence();
+        tx.commit().await.unwrap();
+        assert!(committed > before);
+        let (fresh, sequence) = writer.remember_grants(&[g("b"), g("c")]).await.unwrap();
+        assert_eq!(fresh, vec![false, true], "a use recorded by an earlier batch is a replay");
+        assert_eq!(sequence, committed, "the held connection reads the sequence as of now");
+        // Every grant a replay: no row comes back, and the sequence is read separately.
+        let (fresh, sequence) = writer.remember_grants(&[g("a"), g("c")]).await.unwrap();
+        assert_eq!((fresh, sequence), (vec![false, false], committed));
+        // Other connections see what the held one wrote.
+        assert!(!store.remember_grant("c", "c", 100).await.unwrap());
+        writer.release();
+        tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await.expect("closing waits for no connection");
+    }
+}
