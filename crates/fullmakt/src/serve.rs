@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use fullmakt_http::{AppState, Metrics};
+use fullmakt_http::{AppState, Metrics, Services};
 use fullmakt_service::instance::{self, InstanceMode};
 use fullmakt_service::login::relying_party::CALLBACK_PATH;
 use fullmakt_service::login::{ClientSecret, LoginConfig, LoginService, OidcProvider, TestIdentityProvider, TestIdpClient};
@@ -314,7 +314,7 @@ pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, opti
     let pdp = Arc::new(fullmakt_service::pdp::DecisionPoint::new(store.clone(), catalogue, Arc::new(index)));
     let gates = Arc::new(fullmakt_service::access_management::AccessManagement::new(pdp.clone()));
     let requests = Arc::new(fullmakt_service::requests::RequestSettings::new(&public_url, fullmakt_service::requests::DEFAULT_REQUEST_TIMEOUT_DAYS));
-    let state = AppState {
+    let state = AppState::new(Services {
         store: store.clone(),
         tokens,
         verifier,
@@ -327,7 +327,7 @@ pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, opti
         public_url,
         login,
         test_idp,
-    };
+    });
     let app = fullmakt_http::router(state);
     let addr = listener.local_addr().expect("a bound listener has an address");
     let (tx, rx) = oneshot::channel::<()>();

@@ -59,8 +59,27 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Largest total size of request headers accepted.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
+/// What every handler reaches: one shared [`Services`]. Axum clones the state for the
+/// middleware and again for each handler call, so a clone is one reference count, not one
+/// per service and a copy of the public URL.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub store: Store,
     pub tokens: Arc<TokenService>,
     pub verifier: Arc<AccessTokenVerifier>,
@@ -80,7 +99,7 @@ pub struct AppState {
     pub test_idp: Option<Arc<fullmakt_service::login::TestIdentityProvider>>,
 }
 
-impl AppState {
+impl Services {
     pub fn issuer(&self) -> &str {
         self.tokens.issuer()
     }
