@@ -21,6 +21,7 @@ mod decision;
 mod error;
 mod eval;
 mod function;
+mod json_tree;
 pub mod introspect;
 mod parse_policy;
 pub mod policy;

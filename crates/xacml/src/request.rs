@@ -10,9 +10,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-
 use crate::error::ParseError;
+use crate::json_tree::Node;
 use crate::policy::{ACTION_CATEGORY, ENVIRONMENT_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY};
 use crate::value::{truncate, DataType, Value, ValueError};
 use crate::xml::{
@@ -543,8 +542,9 @@ pub fn parse_request_json_with_limits(text: &str, limits: &Limits) -> Result<Req
         });
     }
     // serde_json refuses nesting deeper than 128 levels on its own, without recursing further.
-    let root: Json = serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
-    let body = get(&root, "Request")
+    let root = Node::parse(text).map_err(|e| ParseError::Json(e.to_string()))?;
+    let body = root
+        .get("Request")
         .ok_or_else(|| ParseError::Invalid("the JSON body has no \"Request\" object".into()))?;
     if !body.is_object() {
         return Err(ParseError::Invalid("\"Request\" must be an object".into()));
@@ -564,18 +564,19 @@ pub fn parse_request_json_with_limits(text: &str, limits: &Limits) -> Result<Req
         ("Environment", Some(ENVIRONMENT_CATEGORY)),
         ("Category", None),
     ] {
-        let Some(list) = get(body, key) else { continue };
-        for item in as_list(list) {
+        let Some(list) = body.get(key) else { continue };
+        for item in list.as_list() {
             request
                 .categories
                 .push(json_category(item, key, category, limits)?);
         }
     }
-    if let Some(multi) = get(body, "MultiRequests") {
-        if let Some(references) = get(multi, "RequestReference") {
-            for reference in as_list(references) {
-                let ids = get(reference, "ReferenceId")
-                    .map(as_list)
+    if let Some(multi) = body.get("MultiRequests") {
+        if let Some(references) = multi.get("RequestReference") {
+            for reference in references.as_list() {
+                let ids = reference
+                    .get("ReferenceId")
+                    .map(Node::as_list)
                     .unwrap_or_default();
                 let ids = ids
                     .into_iter()
@@ -594,30 +595,11 @@ pub fn parse_request_json_with_limits(text: &str, limits: &Limits) -> Result<Req
     Ok(request)
 }
 
-/// JSON object member by case-insensitive key (the profile's keys are case-insensitive).
-fn get<'a>(object: &'a Json, key: &str) -> Option<&'a Json> {
-    object
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_null())
-}
-
-/// The profile allows a single object where an array is expected.
-fn as_list(value: &Json) -> Vec<&Json> {
+fn json_string(value: &Node<'_>, what: &str) -> Result<String, ParseError> {
     match value {
-        Json::Array(items) => items.iter().collect(),
-        Json::Null => Vec::new(),
-        other => vec![other],
-    }
-}
-
-fn json_string(value: &Json, what: &str) -> Result<String, ParseError> {
-    match value {
-        Json::String(s) => Ok(s.clone()),
-        Json::Number(n) => Ok(n.to_string()),
-        Json::Bool(b) => Ok(b.to_string()),
+        Node::Text(s) => Ok(s.to_string()),
+        Node::Number(n) => Ok(n.to_string()),
+        Node::Bool(b) => Ok(b.to_string()),
         _ => Err(ParseError::Invalid(format!("{what} must be a string"))),
     }
 }
@@ -638,7 +620,7 @@ fn json_data_type(given: Option<&str>) -> Result<DataType, ParseError> {
 }
 
 fn json_category(
-    item: &Json,
+    item: &Node<'_>,
     key: &str,
     fixed: Option<&str>,
     limits: &Limits,
@@ -651,7 +633,7 @@ fn json_category(
     let category = match fixed {
         Some(c) => c.to_owned(),
         None => json_string(
-            get(item, "CategoryId").ok_or_else(|| {
+            item.get("CategoryId").ok_or_else(|| {
                 ParseError::Invalid("a \"Category\" entry must set CategoryId".into())
             })?,
             "CategoryId",
@@ -659,28 +641,31 @@ fn json_category(
     };
     let mut out = Category {
         category,
-        id: get(item, "Id").map(|v| json_string(v, "Id")).transpose()?,
-        content: get(item, "Content")
+        id: item.get("Id").map(|v| json_string(v, "Id")).transpose()?,
+        content: item
+            .get("Content")
             .map(|v| json_string(v, "Content"))
             .transpose()?,
         content_xml: None,
         attributes: Vec::new(),
     };
-    for attribute in get(item, "Attribute").map(as_list).unwrap_or_default() {
+    for attribute in item.get("Attribute").map(Node::as_list).unwrap_or_default() {
         let attribute_id = json_string(
-            get(attribute, "AttributeId")
+            attribute
+                .get("AttributeId")
                 .ok_or_else(|| ParseError::Invalid("an Attribute has no AttributeId".into()))?,
             "AttributeId",
         )?;
-        let data_type = json_data_type(get(attribute, "DataType").and_then(Json::as_str))?;
-        let issuer = get(attribute, "Issuer")
+        let data_type = json_data_type(attribute.get("DataType").and_then(Node::as_str))?;
+        let issuer = attribute
+            .get("Issuer")
             .map(|v| json_string(v, "Issuer"))
             .transpose()?;
-        let include_in_result = match get(attribute, "IncludeInResult") {
+        let include_in_result = match attribute.get("IncludeInResult") {
             None => false,
-            Some(Json::Bool(b)) => *b,
-            Some(Json::String(s)) if s.eq_ignore_ascii_case("true") => true,
-            Some(Json::String(s)) if s.eq_ignore_ascii_case("false") => false,
+            Some(Node::Bool(b)) => *b,
+            Some(Node::Text(s)) if s.eq_ignore_ascii_case("true") => true,
+            Some(Node::Text(s)) if s.eq_ignore_ascii_case("false") => false,
             Some(_) => {
                 return Err(ParseError::Invalid(
                     "IncludeInResult must be true or false".into(),
@@ -688,7 +673,7 @@ fn json_category(
             }
         };
         let mut values = Vec::new();
-        for v in get(attribute, "Value").map(as_list).unwrap_or_default() {
+        for v in attribute.get("Value").map(Node::as_list).unwrap_or_default() {
             let text = json_string(v, "Value")?;
             if text.len() > limits.max_value_bytes {
                 return Err(ParseError::ValueTooLong {
