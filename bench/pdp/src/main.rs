@@ -107,6 +107,10 @@ struct InprocArgs {
     warmup: usize,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// After the rounds, repeat the core decisions for this many seconds and print
+    /// "profile window" lines around it (for `perf record` on the decision path alone).
+    #[arg(long, default_value_t = 0.0)]
+    profile_core_seconds: f64,
 }
 
 // ------------------------------------------------------------------------------------------
@@ -629,6 +633,20 @@ async fn inproc(args: InprocArgs) {
         println!("{}", l.line("cedar", round));
         cedar_rounds.push(l);
         cedar_answers = answers;
+    }
+
+    if args.profile_core_seconds > 0.0 {
+        let sequence = dp.index().fresh().await.expect("fresh");
+        println!("profile window: start (pid {})", std::process::id());
+        let until = Instant::now() + std::time::Duration::from_secs_f64(args.profile_core_seconds);
+        let mut n = 0u64;
+        while Instant::now() < until {
+            for r in timed_req {
+                std::hint::black_box(dp.decide_under(r, Api::Authorize, now, false, sequence).await);
+            }
+            n += timed_req.len() as u64;
+        }
+        println!("profile window: end, {n} decisions, {:.0} decisions/s", n as f64 / args.profile_core_seconds);
     }
 
     let permits = fm_answers.iter().filter(|d| **d == Decision::Permit).count();

@@ -8,6 +8,8 @@
 //! mean "Permit if any rule applies". Everything else goes to the general evaluator, and a test
 //! holds the compiled answers to the evaluator's.
 
+use std::sync::Arc;
+
 use fullmakt_domain::catalogue::{Catalogue, PackageSet};
 use fullmakt_xacml::policy::{
     AttributeSource, CombiningAlgorithm, Effect, Expression, Policy, ACTION_CATEGORY, RESOURCE_CATEGORY, SUBJECT_CATEGORY,
@@ -24,7 +26,7 @@ const ACTION_ID: &str = "urn:oasis:names:tc:xacml:1.0:action:action-id";
 
 #[derive(Debug, Clone)]
 struct CompiledRule {
-    id: String,
+    id: Arc<str>,
     /// `None`: the rule names no action, so it applies to every action.
     actions: Option<Vec<Box<str>>>,
     packages: PackageSet,
@@ -34,7 +36,7 @@ struct CompiledRule {
 
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
-    policy_id: String,
+    policy_id: Arc<str>,
     rules: Vec<CompiledRule>,
     /// The policy's Permit obligations, evaluated once (they are literals).
     obligations: Vec<Obligation>,
@@ -69,7 +71,7 @@ impl CompiledPolicy {
             if rule.effect != Effect::Permit || rule.condition.is_some() || !rule.obligations.is_empty() || !rule.advice.is_empty() {
                 return None;
             }
-            let mut compiled = CompiledRule { id: rule.id.clone(), actions: None, packages: PackageSet::default(), everyone: true };
+            let mut compiled = CompiledRule { id: rule.id.as_str().into(), actions: None, packages: PackageSet::default(), everyone: true };
             let (mut seen_subject, mut seen_action, mut seen_resource) = (false, false, false);
             for any_of in &rule.target.any_of {
                 let mut category: Option<&str> = None;
@@ -168,25 +170,19 @@ impl CompiledPolicy {
         if sample.decision != Decision::Permit {
             return None;
         }
-        Some(Self { policy_id: policy.id.clone(), rules, obligations: sample.obligations })
+        Some(Self { policy_id: policy.id.as_str().into(), rules, obligations: sample.obligations })
     }
 
     /// Decides for a system user holding `packages`; also says whether Altinn would echo the
     /// IncludeInResult attributes (some rule applies to the action).
     pub fn decide(&self, packages: &PackageSet, request: &Request) -> (DecisionResult, bool) {
-        let actions: Vec<&str> = request
-            .values(ACTION_CATEGORY, ACTION_ID)
-            .filter_map(|v| match v {
-                Value::String(s) => Some(&**s),
-                _ => None,
-            })
-            .collect();
+        let asks_for = |action: &str| request.values(ACTION_CATEGORY, ACTION_ID).any(|v| matches!(v, Value::String(s) if &**s == action));
         let mut echo = false;
         let mut permitted_by = None;
         for rule in &self.rules {
             let action_applies = match &rule.actions {
                 None => true,
-                Some(list) => list.iter().any(|a| actions.contains(&&**a)),
+                Some(list) => list.iter().any(|a| asks_for(a)),
             };
             if !action_applies {
                 continue;

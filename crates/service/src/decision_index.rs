@@ -9,22 +9,31 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use fullmakt_domain::catalogue::{Catalogue, PackageSet};
 use fullmakt_store::{IndexPartyRow, PartyKey, Store, StoreError, SystemUserGrantRow};
 
 use crate::pip;
 
-/// A party as the index knows it.
-#[derive(Debug, Clone)]
+/// The index's keys are integers the server assigned or the register holds, never text a
+/// caller chooses, so a fast seeded hasher serves better than SipHash.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A party as the decision path needs it: plain numbers, copied out of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexedParty {
     pub party_id: i64,
-    pub uuid: u128,
     pub main_unit: Option<i64>,
     pub org_number: Option<u32>,
-    /// Shared, so looking a party up on the decision path copies no text.
-    pub unit_type: Option<std::sync::Arc<str>>,
+}
+
+/// What the index keeps per party besides [`IndexedParty`]: what refreshes need.
+#[derive(Debug, Clone)]
+struct PartyEntry {
+    party: IndexedParty,
+    uuid: u128,
+    unit_type: Option<Arc<str>>,
 }
 
 /// What one party gave one system user directly.
@@ -33,6 +42,21 @@ pub struct DirectGrants {
     pub packages: PackageSet,
     /// (resource id, action)
     pub rights: Vec<(Box<str>, Box<str>)>,
+}
+
+/// Everything one system user holds from one party: one entry, so a decision finds it with
+/// one lookup per party it asks about.
+#[derive(Debug, Clone, Default)]
+struct HeldFromParty {
+    direct: DirectGrants,
+    /// Packages delegated to the system user as agent, with the party as client.
+    delegated: PackageSet,
+}
+
+impl HeldFromParty {
+    fn is_empty(&self) -> bool {
+        self.direct.packages.is_empty() && self.direct.rights.is_empty() && self.delegated.is_empty()
+    }
 }
 
 /// What a system user holds for a party, through every path the PIP knows.
@@ -52,11 +76,25 @@ impl SystemUserAccess {
 struct IndexState {
     /// The change sequence the index reflects.
     applied: i64,
-    parties: HashMap<i64, IndexedParty>,
-    by_org_number: HashMap<u32, i64>,
-    by_uuid: HashMap<u128, i64>,
-    direct: HashMap<(i64, u128), DirectGrants>,
-    delegated: HashMap<(i64, u128), PackageSet>,
+    parties: Map<i64, PartyEntry>,
+    /// Copies of the parties' [`IndexedParty`], so a lookup by organisation number or uuid is
+    /// one probe.
+    by_org_number: Map<u32, IndexedParty>,
+    by_uuid: Map<u128, IndexedParty>,
+    /// Keyed by (party id, system user).
+    held: Map<(i64, u128), HeldFromParty>,
+}
+
+impl IndexState {
+    /// Applies `change` to the entry for (party, system user), dropping it when it holds
+    /// nothing any more.
+    fn update_held(&mut self, key: (i64, u128), change: impl FnOnce(&mut HeldFromParty)) {
+        let entry = self.held.entry(key).or_default();
+        change(entry);
+        if entry.is_empty() {
+            self.held.remove(&key);
+        }
+    }
 }
 
 pub fn parse_uuid(s: &str) -> Option<u128> {
@@ -162,32 +200,33 @@ impl DecisionIndex {
     }
 
     pub fn party_by_id(&self, party_id: i64) -> Option<IndexedParty> {
-        self.read().parties.get(&party_id).cloned()
+        self.read().parties.get(&party_id).map(|p| p.party)
     }
 
     pub fn party_by_org_number(&self, org_number: &str) -> Option<IndexedParty> {
-        let state = self.read();
-        org_number.parse().ok().and_then(|n| state.by_org_number.get(&n)).and_then(|id| state.parties.get(id)).cloned()
+        let n: u32 = org_number.parse().ok()?;
+        self.read().by_org_number.get(&n).copied()
     }
 
-    pub fn party_by_uuid(&self, uuid: &str) -> Option<IndexedParty> {
-        let state = self.read();
-        parse_uuid(uuid).and_then(|u| state.by_uuid.get(&u)).and_then(|id| state.parties.get(id)).cloned()
+    pub fn party_by_uuid(&self, uuid: u128) -> Option<IndexedParty> {
+        self.read().by_uuid.get(&uuid).copied()
     }
 
     /// What `system_user` holds for `party_id`: directly and through client delegation, from
     /// the party and from its main unit — the PIP's system-user paths, from memory.
     pub fn system_user_access(&self, system_user: u128, party_id: i64) -> SystemUserAccess {
+        let party = self.party_by_id(party_id).unwrap_or(IndexedParty { party_id, main_unit: None, org_number: None });
+        self.system_user_access_for(system_user, party)
+    }
+
+    /// [`DecisionIndex::system_user_access`] for a party already looked up.
+    pub fn system_user_access_for(&self, system_user: u128, party: IndexedParty) -> SystemUserAccess {
         let state = self.read();
         let mut out = SystemUserAccess::default();
-        let main = state.parties.get(&party_id).and_then(|p| p.main_unit);
-        for from in std::iter::once(party_id).chain(main) {
-            if let Some(d) = state.direct.get(&(from, system_user)) {
-                out.packages = out.packages.union(&d.packages);
-                out.rights.extend(d.rights.iter().cloned());
-            }
-            if let Some(p) = state.delegated.get(&(from, system_user)) {
-                out.packages = out.packages.union(p);
+        for from in std::iter::once(party.party_id).chain(party.main_unit) {
+            if let Some(held) = state.held.get(&(from, system_user)) {
+                out.packages = out.packages.union(&held.direct.packages).union(&held.delegated);
+                out.rights.extend(held.direct.rights.iter().cloned());
             }
         }
         out
@@ -198,7 +237,7 @@ impl DecisionIndex {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = state.parties.remove(&party_id) {
             state.by_uuid.remove(&old.uuid);
-            if let Some(n) = old.org_number {
+            if let Some(n) = old.party.org_number {
                 state.by_org_number.remove(&n);
             }
         }
@@ -224,11 +263,7 @@ impl DecisionIndex {
             );
         }
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        if grants.packages.is_empty() && grants.rights.is_empty() {
-            state.direct.remove(&(from_party_id, to));
-        } else {
-            state.direct.insert((from_party_id, to), grants);
-        }
+        state.update_held((from_party_id, to), |held| held.direct = grants);
         Ok(())
     }
 
@@ -239,32 +274,19 @@ impl DecisionIndex {
             None => PackageSet::default(),
         };
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        if packages.is_empty() {
-            state.delegated.remove(&(client_party_id, agent_id));
-        } else {
-            state.delegated.insert((client_party_id, agent_id), packages);
-        }
+        state.update_held((client_party_id, agent_id), |held| held.delegated = packages);
         Ok(())
     }
 }
 
 fn insert_party(state: &mut IndexState, row: IndexPartyRow) {
     let Some(uuid) = parse_uuid(&row.party_uuid) else { return };
-    let org = org_number(row.org_number.as_deref());
-    state.by_uuid.insert(uuid, row.party_id);
-    if let Some(n) = org {
-        state.by_org_number.insert(n, row.party_id);
+    let party = IndexedParty { party_id: row.party_id, main_unit: row.main_unit_party_id, org_number: org_number(row.org_number.as_deref()) };
+    state.by_uuid.insert(uuid, party);
+    if let Some(n) = party.org_number {
+        state.by_org_number.insert(n, party);
     }
-    state.parties.insert(
-        row.party_id,
-        IndexedParty {
-            party_id: row.party_id,
-            uuid,
-            main_unit: row.main_unit_party_id,
-            org_number: org,
-            unit_type: row.unit_type.map(std::sync::Arc::from),
-        },
-    );
+    state.parties.insert(row.party_id, PartyEntry { party, uuid, unit_type: row.unit_type.map(Arc::from) });
 }
 
 fn add_grant(
@@ -297,10 +319,10 @@ async fn build(store: &Store, catalogue: &'static Catalogue) -> Result<IndexStat
         .for_each_system_user_grant(|row: SystemUserGrantRow| {
             let Some(to) = parse_uuid(&row.to_uuid) else { return };
             let unit_type = state.parties.get(&row.from_party_id).and_then(|p| p.unit_type.clone());
-            let grants = state.direct.entry((row.from_party_id, to)).or_default();
+            let held = state.held.entry((row.from_party_id, to)).or_default();
             add_grant(
                 catalogue,
-                grants,
+                &mut held.direct,
                 unit_type.as_deref(),
                 &row.role_code,
                 row.package_id.as_deref(),
@@ -315,7 +337,7 @@ async fn build(store: &Store, catalogue: &'static Catalogue) -> Result<IndexStat
         };
         let packages = pip::client_delegated_packages(store, catalogue, &client_row, &agent).await?;
         if !packages.is_empty() {
-            state.delegated.insert((client, agent_id), packages);
+            state.held.entry((client, agent_id)).or_default().delegated = packages;
         }
     }
     Ok(state)

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::access_lists;
 use crate::compiled_policy::CompiledPolicy;
-use crate::decision_index::DecisionIndex;
+use crate::decision_index::{DecisionIndex, IndexedParty};
 use crate::pip::{self, GrantPath, Subject, SubjectGrants};
 use crate::resource_registry;
 
@@ -135,7 +135,9 @@ pub struct DecisionPoint {
     store: Store,
     catalogue: &'static Catalogue,
     index: Arc<DecisionIndex>,
-    policies: Mutex<HashMap<String, CachedPolicy>>,
+    /// Only registered resources get an entry, so callers cannot choose the keys: a fast
+    /// seeded hasher is enough.
+    policies: Mutex<HashMap<String, CachedPolicy, foldhash::fast::RandomState>>,
 }
 
 /// What the subject holds for the party, whichever source answered.
@@ -162,21 +164,17 @@ impl Held {
 }
 
 /// The resource party as resolved: from the decision index when it knows it.
-#[derive(Debug, Clone)]
-struct ResourceParty {
-    party_id: i64,
-    org_number: Option<u32>,
-}
+type ResourceParty = IndexedParty;
 
 enum SubjectKind {
-    SystemUser(String),
+    SystemUser(uuid::Uuid),
     Party(PartyRow),
     None,
 }
 
 impl DecisionPoint {
     pub fn new(store: Store, catalogue: &'static Catalogue, index: Arc<DecisionIndex>) -> Self {
-        Self { store, catalogue, index, policies: Mutex::new(HashMap::new()) }
+        Self { store, catalogue, index, policies: Mutex::new(HashMap::default()) }
     }
 
     pub fn index(&self) -> &DecisionIndex {
@@ -227,13 +225,12 @@ impl DecisionPoint {
         let (grants, held) = match (&subject, &party) {
             (SubjectKind::None, _) | (_, None) => (SubjectGrants::default(), Held::default()),
             (SubjectKind::SystemUser(id), Some(party)) if !explain => {
-                let su = crate::decision_index::parse_uuid(id).unwrap_or_default();
-                let access = self.index.system_user_access(su, party.party_id);
+                let access = self.index.system_user_access_for(id.as_u128(), *party);
                 (SubjectGrants::default(), Held { packages: access.packages, rights: access.rights, roles: Vec::new() })
             }
             (subject, Some(party)) => {
                 let pip_subject = match subject {
-                    SubjectKind::SystemUser(id) => Subject::SystemUser(id.clone()),
+                    SubjectKind::SystemUser(id) => Subject::SystemUser(id.to_string()),
                     SubjectKind::Party(p) => Subject::Party(p.clone()),
                     SubjectKind::None => unreachable!("handled above"),
                 };
@@ -268,9 +265,9 @@ impl DecisionPoint {
         let mut explanation = if explain {
             Explanation {
                 decided_by: "policy",
-                policy_id: result.deciding_rule.as_ref().map(|r| r.policy_id.clone()),
-                rule_id: result.deciding_rule.as_ref().map(|r| r.rule_id.clone()),
-                grants: explain_rule(&policy, result.deciding_rule.as_ref().map(|r| r.rule_id.as_str()), &grants, self.catalogue),
+                policy_id: result.deciding_rule.as_ref().map(|r| r.policy_id.to_string()),
+                rule_id: result.deciding_rule.as_ref().map(|r| r.rule_id.to_string()),
+                grants: explain_rule(&policy, result.deciding_rule.as_ref().map(|r| &*r.rule_id), &grants, self.catalogue),
                 message: result.status.message.clone(),
             }
         } else {
@@ -314,20 +311,25 @@ impl DecisionPoint {
 
     /// Validates the subject (pdp.md §1.5) and finds who it is.
     async fn subject(&self, req: &Request, api: Api) -> Result<SubjectKind, Failure> {
-        let attributes: Vec<&str> = req
-            .categories
-            .iter()
-            .filter(|c| c.category == SUBJECT_CATEGORY)
-            .flat_map(|c| c.attributes.iter().map(|a| a.attribute_id.as_str()))
-            .collect();
-        let first = |id: &str| req.values(SUBJECT_CATEGORY, id).next().map(|v| v.lexical().into_owned());
-        if let Some(su) = first(SYSTEM_USER) {
-            if attributes.iter().any(|a| *a != SYSTEM_USER) || req.values(SUBJECT_CATEGORY, SYSTEM_USER).count() > 1 {
+        // One pass: the system user's values, and whether any other subject attribute is there.
+        let (mut system_user, mut system_user_values, mut other_attribute) = (None, 0, false);
+        for attribute in req.categories.iter().filter(|c| c.category == SUBJECT_CATEGORY).flat_map(|c| &c.attributes) {
+            if attribute.attribute_id == SYSTEM_USER {
+                system_user = system_user.or(attribute.values.first());
+                system_user_values += attribute.values.len();
+            } else {
+                other_attribute = true;
+            }
+        }
+        if let Some(su) = system_user {
+            if other_attribute || system_user_values > 1 {
                 return Err(argument("The system user must be the only subject attribute of the request"));
             }
+            let su = su.lexical();
             let uuid = uuid::Uuid::parse_str(&su).map_err(|_| argument(format!("{su} is not a valid system user uuid")))?;
-            return Ok(SubjectKind::SystemUser(uuid.to_string()));
+            return Ok(SubjectKind::SystemUser(uuid));
         }
+        let first = |id: &str| req.values(SUBJECT_CATEGORY, id).next().map(|v| v.lexical().into_owned());
         let user = first(USER_ID);
         let ssn = first(PERSON_ID);
         let orgno = first(ORGANIZATION_ID).or_else(|| first(LEGACY_ORGANIZATION_ID));
@@ -357,22 +359,21 @@ impl DecisionPoint {
     /// Resolves the resource party (the reportee); also says whether the request carried
     /// `urn:altinn:partyid` itself (else the evaluator's copy of the request gets it added).
     async fn resource_party(&self, req: &Request, api: Api) -> Result<(Option<ResourceParty>, bool), Failure> {
-        let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
-        let indexed = |p: crate::decision_index::IndexedParty| ResourceParty { party_id: p.party_id, org_number: p.org_number };
-        let party = if let Some(id) = first(req, PARTY_ID) {
+        let first = |id: &'static str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical());
+        let party = if let Some(id) = first(PARTY_ID) {
             let n: i64 = id.parse().map_err(|_| argument(format!("{id} is not a party id")))?;
-            Some(self.index.party_by_id(n).map(indexed).ok_or_else(|| argument(format!("unknown party {id}")))?)
-        } else if let Some(orgno) = first(req, ORGANIZATION_ID).or_else(|| first(req, LEGACY_ORGANIZATION_ID)) {
-            Some(self.index.party_by_org_number(&orgno).map(indexed).ok_or_else(|| argument(format!("unknown organisation {orgno}")))?)
-        } else if let Some(uuid) = first(req, PARTY_UUID) {
+            Some(self.index.party_by_id(n).ok_or_else(|| argument(format!("unknown party {id}")))?)
+        } else if let Some(orgno) = first(ORGANIZATION_ID).or_else(|| first(LEGACY_ORGANIZATION_ID)) {
+            Some(self.index.party_by_org_number(&orgno).ok_or_else(|| argument(format!("unknown organisation {orgno}")))?)
+        } else if let Some(uuid) = first(PARTY_UUID) {
             let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| argument(format!("{uuid} is not a valid party uuid")))?;
-            Some(self.index.party_by_uuid(&uuid.to_string()).map(indexed).ok_or_else(|| argument(format!("unknown party {uuid}")))?)
-        } else if let Some(ssn) = first(req, PERSON_ID) {
+            Some(self.index.party_by_uuid(uuid.as_u128()).ok_or_else(|| argument(format!("unknown party {uuid}")))?)
+        } else if let Some(ssn) = first(PERSON_ID) {
             if api == Api::Decision {
                 return Err(argument("A person number cannot name the party in this API"));
             }
             let row = self.find(PartyKey::PersonIdentifier(&ssn)).await?.ok_or_else(|| argument("unknown person number"))?;
-            Some(ResourceParty { party_id: row.party_id, org_number: None })
+            Some(ResourceParty { party_id: row.party_id, main_unit: None, org_number: None })
         } else {
             None
         };

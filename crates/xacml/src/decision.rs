@@ -123,11 +123,12 @@ pub struct Obligation {
     pub assignments: Vec<AttributeAssignment>,
 }
 
-/// The policy and rule whose effect became the decision, for explaining a decision.
+/// The policy and rule whose effect became the decision, for explaining a decision. Shared
+/// text, so a precompiled policy can name its rule without copying it per decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleRef {
-    pub policy_id: String,
-    pub rule_id: String,
+    pub policy_id: std::sync::Arc<str>,
+    pub rule_id: std::sync::Arc<str>,
 }
 
 /// A policy or policy set that contributed to a decision (for `PolicyIdentifierList`).

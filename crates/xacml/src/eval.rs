@@ -1002,8 +1002,8 @@ impl<'r> Context<'r> {
 
     fn rule(&self, rule: &Rule, policy: &Policy) -> Outcome {
         let rule_ref = || RuleRef {
-            policy_id: policy.id.clone(),
-            rule_id: rule.id.clone(),
+            policy_id: policy.id.as_str().into(),
+            rule_id: rule.id.as_str().into(),
         };
         match self.target(&rule.target) {
             TargetResult::NoMatch => return Outcome::plain(Dec::NotApplicable),

@@ -496,7 +496,7 @@ fn altinn_policy_shapes_decide_the_same_under_both_semantics() {
                             .deciding_rule
                             .as_ref()
                             .expect("a Permit names its rule");
-                        assert_eq!(rule.policy_id, "urn:altinn:example:policyid:1");
+                        assert_eq!(&*rule.policy_id, "urn:altinn:example:policyid:1");
                     }
                     // The echo rule: some rule matched resource and action under the
                     // reference reading, and the decision is not Indeterminate.

@@ -568,6 +568,18 @@ async fn the_decision_index_agrees_with_the_pip_after_every_kind_of_write() {
             let (store, index, su, agent) = (&store, &index, su.clone(), agent.clone());
             async move {
                 index.fresh().await.unwrap();
+                // Every key finds the same party, as the register has it now.
+                for party in parties {
+                    let row = store.find_party(fullmakt_store::PartyKey::Id(party.party_id)).await.unwrap().unwrap();
+                    let expected = Some(fullmakt_service::decision_index::IndexedParty {
+                        party_id: row.party_id,
+                        main_unit: row.main_unit_party_id,
+                        org_number: row.org_number.as_deref().map(|n| n.parse().unwrap()),
+                    });
+                    assert_eq!(index.party_by_id(row.party_id), expected, "{label}: {} by id", row.name);
+                    assert_eq!(index.party_by_org_number(row.org_number.as_deref().unwrap()), expected, "{label}: {} by number", row.name);
+                    assert_eq!(index.party_by_uuid(parse_uuid(&row.party_uuid).unwrap()), expected, "{label}: {} by uuid", row.name);
+                }
                 for who in [&su, &agent] {
                     for party in parties {
                         let pip = grants_of(store, Subject::SystemUser(who.clone()), party).await;
