@@ -1,9 +1,11 @@
 //! Prometheus metrics: requests and latency per route, tokens issued by outcome.
 
-use std::sync::Mutex;
+use std::collections::BTreeSet;
+use std::sync::{Mutex, RwLock};
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -13,17 +15,19 @@ use prometheus_client::registry::Registry;
 
 use crate::AppState;
 
+// Label values are static text: recording a request copies no strings, and the set of series
+// stays bounded whatever methods and paths clients send.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -57,13 +61,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.requests
-            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.to_owned(), status })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() })
-            .observe(seconds);
+    /// `route` is the matched route template (None: no route matched).
+    pub fn observe_request(&self, method: &Method, route: Option<&str>, status: u16, seconds: f64) {
+        let (method, route) = (method_label(method), route.map_or("unmatched", route_label));
+        self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+        self.latency.get_or_create(&RouteLabels { method, route }).observe(seconds);
     }
 
     pub fn token_outcome(&self, outcome: &str) {
@@ -77,6 +79,40 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+/// The standard methods by name; any other method a client invents is `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The route template as static text. Templates come from the router, so the set is fixed and
+/// each is kept once for the life of the process.
+fn route_label(template: &str) -> &'static str {
+    static ROUTES: RwLock<BTreeSet<&'static str>> = RwLock::new(BTreeSet::new());
+    if let Some(known) = ROUTES.read().unwrap_or_else(|p| p.into_inner()).get(template) {
+        return known;
+    }
+    let mut routes = ROUTES.write().unwrap_or_else(|p| p.into_inner());
+    match routes.get(template) {
+        Some(known) => known,
+        None => {
+            let leaked: &'static str = Box::leak(template.into());
+            routes.insert(leaked);
+            leaked
+        }
     }
 }
 

@@ -30,14 +30,11 @@ impl TraceId {
 /// Trace id, header size limit, access log, and per-route metrics.
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let trace_id = TraceId::new();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    let span = tracing::info_span!("request", trace_id = %trace_id.0, %method, route = %route);
+    let route_text = route.as_ref().map_or("unmatched", |r| r.as_str());
+    let span = tracing::info_span!("request", trace_id = %trace_id.0, %method, route = %route_text);
     req.extensions_mut().insert(trace_id.clone());
     let started = Instant::now();
     let response = async {
@@ -50,7 +47,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     .await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state.metrics.observe_request(method.as_str(), &route, status, elapsed.as_secs_f64());
+    state.metrics.observe_request(&method, route.as_ref().map(|r| r.as_str()), status, elapsed.as_secs_f64());
     // Successful requests are logged at debug (token issuance has its own info line); refused
     // and failed ones at info, so the default log shows every problem without doubling volume.
     let elapsed_ms = elapsed.as_secs_f64() * 1000.0;

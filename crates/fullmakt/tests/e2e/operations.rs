@@ -49,6 +49,27 @@ async fn health_and_metrics_report_requests_and_token_outcomes() {
     });
 }
 
+/// Clients choose methods and paths; the metrics must not grow a series for each one.
+#[tokio::test]
+async fn invented_methods_and_paths_do_not_grow_the_metrics() {
+    let db = databases().await.remove(0);
+    let server = TestServer::start(&db).await;
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        let res = server.http.request(method, format!("{}/token", server.base)).send().await.unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+        let res = server.http.get(format!("{}/no-such-path-{i}", server.base)).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+    }
+    let metrics = server.http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    let series = |needle: &str| metrics.lines().filter(|l| l.starts_with("fullmakt_http_requests_total{") && l.contains(needle)).count();
+    assert_eq!(series("INVENTED"), 0, "{metrics}");
+    assert_eq!(series("no-such-path"), 0, "{metrics}");
+    assert!(metrics.contains(r#"fullmakt_http_requests_total{method="other",route="/token",status="405"} 20"#), "{metrics}");
+    assert!(metrics.contains(r#"fullmakt_http_requests_total{method="GET",route="unmatched",status="404"} 20"#), "{metrics}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn openapi_lists_every_route() {
     let db = databases().await.remove(0);
