@@ -2,13 +2,14 @@
 //! system-user decision is a few hash lookups and a bitset AND (DESIGN.md §4.4).
 //!
 //! Freshness (DESIGN.md §4.3): before deciding, [`DecisionIndex::fresh`] reads the database's
-//! change sequence — one read serves every decision that arrived before it started — and applies
+//! change sequence — a caller alone on SQLite on its own thread, otherwise through the pool,
+//! where one read serves every decision that arrived before it started — and applies
 //! the logged changes (`index_changes`, written in the same transaction as each grant, party or
 //! role write) up to it. So every write committed before a decision arrives decides it, on this
 //! node or any other sharing the database. A bulk write logs `all` and the index is rebuilt.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use fullmakt_domain::catalogue::{Catalogue, PackageSet};
@@ -105,20 +106,40 @@ fn org_number(s: Option<&str>) -> Option<u32> {
     s.and_then(|n| n.parse().ok())
 }
 
-/// Coalesces reads of the change sequence: a caller waits for a read that started after it
-/// arrived, and at most one read runs at a time.
+/// Reads the change sequence for callers that must see every committed write. A caller alone
+/// reads it on its own thread when the store can (SQLite: a few µs). Callers that arrive
+/// together share pooled reads: each waits for a read that started after it arrived, and at
+/// most one runs at a time, so under load one read serves many decisions.
 #[derive(Default)]
 struct SequenceFence {
     lock: tokio::sync::Mutex<()>,
-    /// How many reads have started.
+    /// Callers inside `current` now.
+    callers: AtomicUsize,
+    /// How many pooled reads have started.
     started: AtomicU64,
-    /// The start number of the last finished read, and what it read.
+    /// The start number of the last finished pooled read, and what it read.
     finished: AtomicU64,
     value: AtomicI64,
 }
 
+/// Counts a caller in for as long as it is inside `current` (also when its future is dropped).
+struct Caller<'a>(&'a AtomicUsize);
+
+impl Drop for Caller<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl SequenceFence {
     async fn current(&self, store: &Store) -> Result<i64, StoreError> {
+        let alone = self.callers.fetch_add(1, Ordering::AcqRel) == 0;
+        let _caller = Caller(&self.callers);
+        if alone {
+            if let Some(value) = store.change_sequence_inline() {
+                return Ok(value);
+            }
+        }
         let arrived = self.started.load(Ordering::Acquire);
         let _guard = self.lock.lock().await;
         if self.finished.load(Ordering::Acquire) > arrived {

@@ -605,3 +605,36 @@ async fn a_grant_writer_keeps_its_connection_and_still_sees_every_commit() {
         tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await.expect("closing waits for no connection");
     }
 }
+
+#[tokio::test]
+async fn the_inline_sequence_read_sees_every_commit_from_any_connection() {
+    for (url, _dir) in database_urls().await {
+        let store = Store::connect(&url).await.unwrap();
+        let Some(start) = store.change_sequence_inline() else {
+            assert!(url.starts_with("postgres"), "an SQLite file reads the sequence inline");
+            store.close().await;
+            continue;
+        };
+        assert_eq!(start, store.change_sequence().await.unwrap());
+        // A write through this store's pool, then one through a second store on the same file
+        // (another process, as far as SQLite can tell).
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_client(&client("here")).await.unwrap();
+        let here = tx.sequence();
+        tx.commit().await.unwrap();
+        assert_eq!(store.change_sequence_inline(), Some(here));
+        let other = Store::connect(&url).await.unwrap();
+        let mut tx = other.begin_write().await.unwrap();
+        tx.insert_client(&client("there")).await.unwrap();
+        let there = tx.sequence();
+        tx.commit().await.unwrap();
+        assert!(there > here);
+        assert_eq!(store.change_sequence_inline(), Some(there), "a commit by another connection is seen at once");
+        // An uncommitted write is not.
+        let mut tx = other.begin_write().await.unwrap();
+        assert_eq!(store.change_sequence_inline(), Some(there));
+        drop(tx);
+        other.close().await;
+        store.close().await;
+    }
+}
