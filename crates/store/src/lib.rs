@@ -90,6 +90,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite files only: see [`Store::change_sequence_inline`].
     sequence_reader: Option<std::sync::Arc<sequence_reader::SequenceReader>>,
+    /// SQLite files only: the grant writer's connection for writes on the caller's thread.
+    inline_path: Option<std::sync::Arc<std::path::Path>>,
 }
 
 impl Store {
@@ -134,15 +136,15 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATIONS.run(&pool).await?;
-        let sequence_reader = match backend {
+        let inline_path: Option<std::sync::Arc<std::path::Path>> = match backend {
             Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(&url)
                 .ok()
                 .filter(|o| !o.get_filename().as_os_str().is_empty() && o.get_filename() != std::path::Path::new(":memory:") && !url.contains("mode=memory"))
-                .and_then(|o| sequence_reader::SequenceReader::open(o.get_filename()))
-                .map(std::sync::Arc::new),
+                .map(|o| o.get_filename().into()),
             Backend::Postgres => None,
         };
-        let store = Self { pool, backend, sequence_reader };
+        let sequence_reader = inline_path.as_deref().and_then(sequence_reader::SequenceReader::open).map(std::sync::Arc::new);
+        let store = Self { pool, backend, sequence_reader, inline_path };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         store.sync_catalogue(fullmakt_domain::Catalogue::embedded(), now).await?;
         Ok(store)

@@ -38,7 +38,12 @@ impl Store {
 
     /// A writer for a task that records grant uses all day: see [`GrantWriter`].
     pub fn grant_writer(&self) -> GrantWriter {
-        GrantWriter { store: self.clone(), held: None }
+        let inline = self.inline_path.as_deref().and_then(crate::sequence_reader::open_inline);
+        // One cached statement per batch size.
+        if let Some(connection) = &inline {
+            connection.set_prepared_statement_cache_capacity(MAX_GRANT_BATCH);
+        }
+        GrantWriter { store: self.clone(), held: None, inline }
     }
 
     /// Forgets up to `limit` grant uses that expired before `now`; returns how many. Small
@@ -64,14 +69,25 @@ impl Store {
 /// path more than the insert. A held connection also keeps its page cache, which SQLite drops
 /// whenever another connection wrote since this one last read. A statement that fails gives
 /// the connection back; the next batch takes a fresh one.
+///
+/// On an SQLite file the writer first tries the statement on its own connection on the
+/// caller's thread: an insert into the WAL takes tens of µs, less than the two thread wake-ups
+/// a statement through sqlx's worker costs. That connection never waits for a lock; when
+/// another writer holds it, the batch goes through the pool, which waits off the runtime.
 pub struct GrantWriter {
     store: Store,
     held: Option<PoolConnection<Any>>,
+    inline: Option<rusqlite::Connection>,
 }
 
 impl GrantWriter {
     /// As [`Store::remember_grants`].
     pub async fn remember_grants(&mut self, grants: &[GrantUse]) -> Result<(Vec<bool>, i64)> {
+        if let Some(connection) = &self.inline {
+            if let Some(recorded) = remember_grants_inline(connection, grants) {
+                return Ok(recorded);
+            }
+        }
         let conn = match &mut self.held {
             Some(conn) => conn,
             None => self.held.insert(self.store.pool.acquire().await?),
@@ -92,13 +108,39 @@ impl GrantWriter {
 
     pub fn release(&mut self) {
         self.held = None;
+        self.inline = None;
     }
 }
 
-async fn remember_grants_on(conn: &mut AnyConnection, grants: &[GrantUse]) -> Result<(Vec<bool>, i64)> {
-    debug_assert!(!grants.is_empty() && grants.len() <= MAX_GRANT_BATCH);
+/// The batch statement on the writer's own SQLite connection; None when it did not succeed at
+/// once (the database busy, or any other error: the pool path then reports it properly).
+fn remember_grants_inline(connection: &rusqlite::Connection, grants: &[GrantUse]) -> Option<(Vec<bool>, i64)> {
+    let mut statement = connection.prepare_cached(&insert_grants_sql(grants.len())).ok()?;
+    let parameters = grants.iter().flat_map(|g| {
+        [&g.client_id as &dyn rusqlite::ToSql, &g.jti as &dyn rusqlite::ToSql, &g.expires_at as &dyn rusqlite::ToSql]
+    });
+    let mut rows = statement.query(rusqlite::params_from_iter(parameters)).ok()?;
+    let mut fresh = vec![false; grants.len()];
+    let mut sequence = None;
+    while let Some(row) = rows.next().ok()? {
+        let (client_id, jti): (String, String) = (row.get(0).ok()?, row.get(1).ok()?);
+        sequence = Some(row.get::<_, i64>(2).ok()?);
+        if let Some(i) = grants.iter().position(|g| g.client_id == client_id && g.jti == jti) {
+            fresh[i] = true;
+        }
+    }
+    drop(rows);
+    let sequence = match sequence {
+        Some(s) => s,
+        None => connection.query_row(READ_CHANGE_SEQUENCE, [], |row| row.get(0)).ok()?,
+    };
+    Some((fresh, sequence))
+}
+
+/// `INSERT … RETURNING` for `n` grant uses, returning the change sequence with each new row.
+fn insert_grants_sql(n: usize) -> String {
     let mut sql = String::from("INSERT INTO grant_replay (client_id, jti, expires_at) VALUES ");
-    for i in 0..grants.len() {
+    for i in 0..n {
         if i > 0 {
             sql.push_str(", ");
         }
@@ -108,6 +150,12 @@ async fn remember_grants_on(conn: &mut AnyConnection, grants: &[GrantUse]) -> Re
         " ON CONFLICT (client_id, jti) DO NOTHING \
          RETURNING client_id, jti, (SELECT value FROM change_sequence WHERE id = 1)",
     );
+    sql
+}
+
+async fn remember_grants_on(conn: &mut AnyConnection, grants: &[GrantUse]) -> Result<(Vec<bool>, i64)> {
+    debug_assert!(!grants.is_empty() && grants.len() <= MAX_GRANT_BATCH);
+    let sql = insert_grants_sql(grants.len());
     let mut query = sqlx::query(&sql);
     for g in grants {
         query = query.bind(&g.client_id).bind(&g.jti).bind(g.expires_at);

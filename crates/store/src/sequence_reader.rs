@@ -21,11 +21,7 @@ pub(crate) struct SequenceReader {
 impl SequenceReader {
     /// Opens a connection to the database file the pool uses (created and migrated already).
     pub(crate) fn open(path: &Path) -> Option<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(path, flags).ok()?;
-        // Never wait: a busy database (recovery after a crash, a truncating checkpoint) is
-        // left to the pool, which may wait without holding a runtime thread.
-        connection.busy_timeout(std::time::Duration::ZERO).ok()?;
+        let connection = open_inline(path)?;
         connection.prepare_cached(READ_CHANGE_SEQUENCE).ok()?;
         Some(Self { connection: Mutex::new(connection) })
     }
@@ -37,4 +33,17 @@ impl SequenceReader {
         let mut statement = connection.prepare_cached(READ_CHANGE_SEQUENCE).ok()?;
         statement.query_row([], |row| row.get(0)).ok()
     }
+}
+
+/// A connection for statements run on the caller's thread, set up as the pool's are.
+pub(crate) fn open_inline(path: &Path) -> Option<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).ok()?;
+    // Never wait: a busy database (another writer, recovery after a crash) is left to the
+    // pool, which may wait without holding a runtime thread.
+    connection.busy_timeout(std::time::Duration::ZERO).ok()?;
+    connection
+        .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")
+        .ok()?;
+    Some(connection)
 }

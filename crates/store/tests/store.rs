@@ -631,10 +631,44 @@ async fn the_inline_sequence_read_sees_every_commit_from_any_connection() {
         assert!(there > here);
         assert_eq!(store.change_sequence_inline(), Some(there), "a commit by another connection is seen at once");
         // An uncommitted write is not.
-        let mut tx = other.begin_write().await.unwrap();
+        let tx = other.begin_write().await.unwrap();
         assert_eq!(store.change_sequence_inline(), Some(there));
         drop(tx);
         other.close().await;
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_grant_writer_waits_for_another_writer_instead_of_failing() {
+    use fullmakt_store::GrantUse;
+    for (store, _dir) in stores().await {
+        let mut writer = store.grant_writer();
+        let grant = GrantUse { client_id: "c".into(), jti: "while-locked".into(), expires_at: 100 };
+        // Another writer holds the write lock: the batch must wait for it, then be recorded.
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_client(&client("holder")).await.unwrap();
+        let committed = tx.sequence();
+        // PostgreSQL's row locks do not cover a different table: only SQLite's writer waits.
+        let sqlite = store.backend() == fullmakt_store::Backend::Sqlite;
+        let (fresh, sequence) = {
+            let batch = writer.remember_grants(std::slice::from_ref(&grant));
+            tokio::pin!(batch);
+            let early = tokio::time::timeout(std::time::Duration::from_millis(200), &mut batch).await;
+            if sqlite {
+                assert!(early.is_err(), "the batch waited for the lock");
+            }
+            tx.commit().await.unwrap();
+            match early {
+                Ok(recorded) => recorded.unwrap(),
+                Err(_) => batch.await.unwrap(),
+            }
+        };
+        assert_eq!(fresh, vec![true]);
+        if sqlite {
+            assert!(sequence >= committed, "the batch ran after the other write committed");
+        }
+        writer.release();
         store.close().await;
     }
 }
