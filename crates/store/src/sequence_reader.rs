@@ -1,4 +1,5 @@
-//! Reading the change sequence of an SQLite database on the caller's thread.
+//! Statements on an SQLite database on the caller's thread: the change-sequence read here, and
+//! (through [`open_inline`]) the grant writer's replay insert.
 //!
 //! Every sqlx statement on SQLite runs on the connection's worker thread: the caller's task
 //! parks, the worker wakes, runs the statement and wakes the task again. For the one-row read
