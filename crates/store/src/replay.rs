@@ -120,21 +120,37 @@ fn remember_grants_inline(connection: &rusqlite::Connection, grants: &[GrantUse]
         [&g.client_id as &dyn rusqlite::ToSql, &g.jti as &dyn rusqlite::ToSql, &g.expires_at as &dyn rusqlite::ToSql]
     });
     let mut rows = statement.query(rusqlite::params_from_iter(parameters)).ok()?;
-    let mut fresh = vec![false; grants.len()];
-    let mut sequence = None;
+    let mut inserted = Inserted::new(grants);
     while let Some(row) = rows.next().ok()? {
-        let (client_id, jti): (String, String) = (row.get(0).ok()?, row.get(1).ok()?);
-        sequence = Some(row.get::<_, i64>(2).ok()?);
-        if let Some(i) = grants.iter().position(|g| g.client_id == client_id && g.jti == jti) {
-            fresh[i] = true;
-        }
+        inserted.row(&row.get::<_, String>(0).ok()?, &row.get::<_, String>(1).ok()?, row.get(2).ok()?);
     }
     drop(rows);
-    let sequence = match sequence {
+    let sequence = match inserted.sequence {
         Some(s) => s,
         None => connection.query_row(READ_CHANGE_SEQUENCE, [], |row| row.get(0)).ok()?,
     };
-    Some((fresh, sequence))
+    Some((inserted.fresh, sequence))
+}
+
+/// What the batch statement's returned rows say: which grants were new, and the sequence.
+struct Inserted<'a> {
+    grants: &'a [GrantUse],
+    fresh: Vec<bool>,
+    /// None when no row came back (every grant a replay): read it separately.
+    sequence: Option<i64>,
+}
+
+impl<'a> Inserted<'a> {
+    fn new(grants: &'a [GrantUse]) -> Self {
+        Self { grants, fresh: vec![false; grants.len()], sequence: None }
+    }
+
+    fn row(&mut self, client_id: &str, jti: &str, sequence: i64) {
+        self.sequence = Some(sequence);
+        if let Some(i) = self.grants.iter().position(|g| g.client_id == client_id && g.jti == jti) {
+            self.fresh[i] = true;
+        }
+    }
 }
 
 /// `INSERT … RETURNING` for `n` grant uses, returning the change sequence with each new row.
@@ -160,20 +176,13 @@ async fn remember_grants_on(conn: &mut AnyConnection, grants: &[GrantUse]) -> Re
     for g in grants {
         query = query.bind(&g.client_id).bind(&g.jti).bind(g.expires_at);
     }
-    let inserted = query.fetch_all(&mut *conn).await?;
-    let mut fresh = vec![false; grants.len()];
-    let mut sequence = None;
-    for row in inserted {
-        let (client_id, jti): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        sequence = Some(row.try_get::<i64, _>(2)?);
-        if let Some(i) = grants.iter().position(|g| g.client_id == client_id && g.jti == jti) {
-            fresh[i] = true;
-        }
+    let mut inserted = Inserted::new(grants);
+    for row in query.fetch_all(&mut *conn).await? {
+        inserted.row(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?, row.try_get(2)?);
     }
-    // Only when every grant was a replay did the statement return no row to carry it.
-    let sequence = match sequence {
+    let sequence = match inserted.sequence {
         Some(s) => s,
         None => sqlx::query_scalar(READ_CHANGE_SEQUENCE).fetch_one(&mut *conn).await?,
     };
-    Ok((fresh, sequence))
+    Ok((inserted.fresh, sequence))
 }
