@@ -27,8 +27,9 @@ const ACTION_ID: &str = "urn:oasis:names:tc:xacml:1.0:action:action-id";
 #[derive(Debug, Clone)]
 struct CompiledRule {
     id: Arc<str>,
-    /// `None`: the rule names no action, so it applies to every action.
-    actions: Option<Vec<Box<str>>>,
+    /// The actions the rule names, as bits over [`CompiledPolicy::actions`]; `None`: the rule
+    /// names no action, so it applies to every action.
+    actions: Option<u64>,
     packages: PackageSet,
     /// The rule names no subject, so it applies to every system user.
     everyone: bool,
@@ -37,6 +38,9 @@ struct CompiledRule {
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
     policy_id: Arc<str>,
+    /// Every action some rule names; bit `i` of a rule's action set is `actions[i]`. A request
+    /// is matched against this list once, not once per rule.
+    actions: Vec<Box<str>>,
     rules: Vec<CompiledRule>,
     /// The policy's Permit obligations, evaluated once (they are literals).
     obligations: Vec<Obligation>,
@@ -67,6 +71,7 @@ impl CompiledPolicy {
             return None;
         }
         let mut rules = Vec::with_capacity(policy.rules.len());
+        let mut action_names: Vec<Box<str>> = Vec::new();
         for rule in &policy.rules {
             if rule.effect != Effect::Permit || rule.condition.is_some() || !rule.obligations.is_empty() || !rule.advice.is_empty() {
                 return None;
@@ -91,14 +96,22 @@ impl CompiledPolicy {
                         if std::mem::replace(&mut seen_action, true) {
                             return None;
                         }
-                        let mut actions = Vec::new();
+                        let mut actions = 0u64;
                         for all_of in &any_of.all_of {
                             let [m] = all_of.matches.as_slice() else { return None };
                             let (AttributeSource::Designator(d), Value::String(v)) = (&m.source, &m.value) else { return None };
                             if d.attribute_id != ACTION_ID || m.match_id != STRING_EQUAL {
                                 return None;
                             }
-                            actions.push(v.clone());
+                            let bit = match action_names.iter().position(|a| a == v) {
+                                Some(i) => i,
+                                None => {
+                                    action_names.push(v.clone());
+                                    action_names.len() - 1
+                                }
+                            };
+                            // More distinct actions than bits: the general evaluator decides.
+                            actions |= 1u64.checked_shl(u32::try_from(bit).ok()?)?;
                         }
                         compiled.actions = Some(actions);
                     }
@@ -170,19 +183,26 @@ impl CompiledPolicy {
         if sample.decision != Decision::Permit {
             return None;
         }
-        Some(Self { policy_id: policy.id.as_str().into(), rules, obligations: sample.obligations })
+        Some(Self { policy_id: policy.id.as_str().into(), actions: action_names, rules, obligations: sample.obligations })
     }
 
     /// Decides for a system user holding `packages`; also says whether Altinn would echo the
     /// IncludeInResult attributes (some rule applies to the action).
     pub fn decide(&self, packages: &PackageSet, request: &Request) -> (DecisionResult, bool) {
-        let asks_for = |action: &str| request.values(ACTION_CATEGORY, ACTION_ID).any(|v| matches!(v, Value::String(s) if &**s == action));
+        let mut asked = 0u64;
+        for v in request.values(ACTION_CATEGORY, ACTION_ID) {
+            if let Value::String(s) = v {
+                if let Some(i) = self.actions.iter().position(|a| **a == **s) {
+                    asked |= 1 << i;
+                }
+            }
+        }
         let mut echo = false;
         let mut permitted_by = None;
         for rule in &self.rules {
-            let action_applies = match &rule.actions {
+            let action_applies = match rule.actions {
                 None => true,
-                Some(list) => list.iter().any(|a| asks_for(a)),
+                Some(actions) => actions & asked != 0,
             };
             if !action_applies {
                 continue;
@@ -260,10 +280,15 @@ mod tests {
         }
     }
 
+    /// A request asking `action`; "a,b" asks both (one attribute with two values).
     fn request(action: &str) -> Request {
+        let action = match action.split_once(',') {
+            Some((a, b)) => format!(r#"["{a}","{b}"]"#),
+            None => format!(r#""{action}""#),
+        };
         parse_request_json(&format!(
             r#"{{"Request":{{"AccessSubject":[{{"Attribute":[{{"AttributeId":"{SYSTEM_USER}","Value":"47caea5b-a80b-4343-b1d3-31eb523a4e28"}}]}}],
-            "Action":[{{"Attribute":[{{"AttributeId":"{ACTION_ID}","Value":"{action}"}}]}}],
+            "Action":[{{"Attribute":[{{"AttributeId":"{ACTION_ID}","Value":{action}}}]}}],
             "Resource":[{{"Attribute":[{{"AttributeId":"{RESOURCE}","Value":"{RESOURCE_ID}","IncludeInResult":true}},{{"AttributeId":"urn:altinn:partyid","Value":"50005545"}}]}}]}}}}"#
         ))
         .unwrap()
@@ -305,7 +330,7 @@ mod tests {
                 for c in &held_codes {
                     held.insert(catalogue.package_by_urn(c).unwrap().index);
                 }
-                for action in ["read", "write", "sign", "delete", "READ"] {
+                for action in ["read", "write", "sign", "delete", "READ", "sign,delete", "READ,write"] {
                     let req = request(action);
                     let (fast, fast_echo) = compiled.decide(&held, &req);
                     // The evaluator sees the packages as the PDP adds them.
@@ -326,7 +351,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 3 * 32 * 5);
+        assert_eq!(compared, 3 * 32 * 7);
     }
 
     #[test]
@@ -339,7 +364,16 @@ mod tests {
             &format!(r#"MatchId="{EQ}"><xacml:AttributeValue DataType="{STRING_TYPE}">read"#),
             &format!(r#"MatchId="{IC}"><xacml:AttributeValue DataType="{STRING_TYPE}">read"#),
         )], "3.0:rule-combining-algorithm:deny-overrides");
-        for p in [must_be_present, deny_unless_permit, names_system_users, ignore_case_action] {
+        // Rule action sets are 64-bit masks over the policy's actions.
+        let actions: Vec<String> = (0..65).map(|i| format!("action-{i}")).collect();
+        let sixty_five_actions = policy(&[rule("r", Some(&[(P, "lonn", EQ)]), Some(&actions.iter().map(String::as_str).collect::<Vec<_>>()))], "3.0:rule-combining-algorithm:deny-overrides");
+        let sixty_four_actions = policy(&[rule("r", Some(&[(P, "lonn", EQ)]), Some(&actions[..64].iter().map(String::as_str).collect::<Vec<_>>()))], "3.0:rule-combining-algorithm:deny-overrides");
+        let compiled = CompiledPolicy::compile(&sixty_four_actions, RESOURCE_ID, catalogue).expect("64 actions compile");
+        let mut lonn = PackageSet::default();
+        lonn.insert(catalogue.package_by_urn("lonn").unwrap().index);
+        assert_eq!(compiled.decide(&lonn, &request("action-63")).0.decision, Decision::Permit);
+        assert_eq!(compiled.decide(&lonn, &request("action-64")).0.decision, Decision::NotApplicable);
+        for p in [must_be_present, deny_unless_permit, names_system_users, ignore_case_action, sixty_five_actions] {
             assert!(CompiledPolicy::compile(&p, RESOURCE_ID, catalogue).is_none(), "{p:?}");
         }
     }
