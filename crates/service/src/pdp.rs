@@ -217,8 +217,12 @@ impl DecisionPoint {
     /// a compiled policy reads it as it came.
     async fn decide_one(&self, mut req: Cow<'_, Request>, api: Api, now: DateTime, explain: bool, sequence: i64) -> Result<Outcome, Failure> {
         let subject = self.subject(&req, api).await?;
-        let resource_id = resource_id(&mut req)?;
-        let (party, party_id_given) = self.resource_party(&req, api).await?;
+        let named = ResourceAttributes::of(&req);
+        let (resource_id, implied) = resource_id(&named)?;
+        let (party, party_id_given) = self.resource_party(&named, api).await?;
+        for (attribute_id, value) in implied {
+            req.to_mut().add_attribute(RESOURCE_CATEGORY, attribute_id, Value::String(value.into()));
+        }
         let ResourcePolicy { policy, compiled, access_lists } = self.policy(&resource_id, sequence).await?;
         // System users are answered from the decision index unless the caller wants the grant
         // paths, which only the PIP knows; everyone else from the PIP.
@@ -355,20 +359,18 @@ impl DecisionPoint {
         Ok(party.map(SubjectKind::Party).unwrap_or(SubjectKind::None))
     }
 
-    /// Resolves the resource party (the reportee) and adds `urn:altinn:partyid` for it.
     /// Resolves the resource party (the reportee); also says whether the request carried
     /// `urn:altinn:partyid` itself (else the evaluator's copy of the request gets it added).
-    async fn resource_party(&self, req: &Request, api: Api) -> Result<(Option<ResourceParty>, bool), Failure> {
-        let first = |id: &'static str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical());
-        let party = if let Some(id) = first(PARTY_ID) {
+    async fn resource_party(&self, named: &ResourceAttributes<'_>, api: Api) -> Result<(Option<ResourceParty>, bool), Failure> {
+        let party = if let Some(id) = named.party_id.map(Value::lexical) {
             let n: i64 = id.parse().map_err(|_| argument(format!("{id} is not a party id")))?;
             Some(self.index.party_by_id(n).ok_or_else(|| argument(format!("unknown party {id}")))?)
-        } else if let Some(orgno) = first(ORGANIZATION_ID).or_else(|| first(LEGACY_ORGANIZATION_ID)) {
+        } else if let Some(orgno) = named.organization.or(named.legacy_organization).map(Value::lexical) {
             Some(self.index.party_by_org_number(&orgno).ok_or_else(|| argument(format!("unknown organisation {orgno}")))?)
-        } else if let Some(uuid) = first(PARTY_UUID) {
+        } else if let Some(uuid) = named.party_uuid.map(Value::lexical) {
             let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| argument(format!("{uuid} is not a valid party uuid")))?;
             Some(self.index.party_by_uuid(uuid.as_u128()).ok_or_else(|| argument(format!("unknown party {uuid}")))?)
-        } else if let Some(ssn) = first(PERSON_ID) {
+        } else if let Some(ssn) = named.person.map(Value::lexical) {
             if api == Api::Decision {
                 return Err(argument("A person number cannot name the party in this API"));
             }
@@ -377,8 +379,7 @@ impl DecisionPoint {
         } else {
             None
         };
-        let given = req.values(RESOURCE_CATEGORY, PARTY_ID).next().is_some();
-        Ok((party, given))
+        Ok((party, named.party_id.is_some()))
     }
 
     async fn find(&self, key: PartyKey<'_>) -> Result<Option<PartyRow>, Failure> {
@@ -454,25 +455,60 @@ fn internal(e: &dyn std::fmt::Display) -> Failure {
     Failure { argument: false, message: "the decision could not be made".into() }
 }
 
-/// The resource the request is about: `urn:altinn:resource`, or `urn:altinn:org` +
-/// `urn:altinn:app` for an app (`app_{org}_{app}`); the other form is added (pdp.md §2.2 C).
-fn resource_id(req: &mut Cow<'_, Request>) -> Result<String, Failure> {
-    let first = |req: &Request, id: &str| req.values(RESOURCE_CATEGORY, id).next().map(|v| v.lexical().into_owned());
-    if let Some(id) = first(req, RESOURCE) {
-        if let Some((org, app)) = fullmakt_domain::resource::app_parts(&id) {
-            if first(req, ORG).is_none() && first(req, APP).is_none() {
-                let req = req.to_mut();
-                req.add_attribute(RESOURCE_CATEGORY, ORG, Value::String(org.into()));
-                req.add_attribute(RESOURCE_CATEGORY, APP, Value::String(app.into()));
+/// The resource category's attributes the decision point reads, found in one pass over the
+/// request: the first value of each, as [`Request::values`] would give it.
+#[derive(Default)]
+struct ResourceAttributes<'a> {
+    resource: Option<&'a Value>,
+    org: Option<&'a Value>,
+    app: Option<&'a Value>,
+    party_id: Option<&'a Value>,
+    organization: Option<&'a Value>,
+    legacy_organization: Option<&'a Value>,
+    party_uuid: Option<&'a Value>,
+    person: Option<&'a Value>,
+}
+
+impl<'a> ResourceAttributes<'a> {
+    fn of(req: &'a Request) -> Self {
+        let mut found = Self::default();
+        for attribute in req.categories.iter().filter(|c| c.category == RESOURCE_CATEGORY).flat_map(|c| &c.attributes) {
+            let slot = match attribute.attribute_id.as_str() {
+                RESOURCE => &mut found.resource,
+                ORG => &mut found.org,
+                APP => &mut found.app,
+                PARTY_ID => &mut found.party_id,
+                ORGANIZATION_ID => &mut found.organization,
+                LEGACY_ORGANIZATION_ID => &mut found.legacy_organization,
+                PARTY_UUID => &mut found.party_uuid,
+                PERSON_ID => &mut found.person,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = attribute.values.first();
             }
         }
-        return Ok(id);
+        found
     }
-    match (first(req, ORG), first(req, APP)) {
+}
+
+/// The resource the request is about: `urn:altinn:resource`, or `urn:altinn:org` +
+/// `urn:altinn:app` for an app (`app_{org}_{app}`); also the other form, which the request is
+/// to be given (pdp.md §2.2 C).
+fn resource_id(named: &ResourceAttributes<'_>) -> Result<(String, Vec<(&'static str, String)>), Failure> {
+    if let Some(id) = named.resource.map(|v| v.lexical().into_owned()) {
+        let mut implied = Vec::new();
+        if let Some((org, app)) = fullmakt_domain::resource::app_parts(&id) {
+            if named.org.is_none() && named.app.is_none() {
+                implied = vec![(ORG, org.to_owned()), (APP, app.to_owned())];
+            }
+        }
+        return Ok((id, implied));
+    }
+    match (named.org, named.app) {
         (Some(org), Some(app)) => {
-            let id = format!("app_{org}_{app}");
-            req.to_mut().add_attribute(RESOURCE_CATEGORY, RESOURCE, Value::String(id.clone().into()));
-            Ok(id)
+            let id = format!("app_{}_{}", org.lexical(), app.lexical());
+            Ok((id.clone(), vec![(RESOURCE, id)]))
         }
         _ => Err(argument("The request names no resource (urn:altinn:resource, or urn:altinn:org and urn:altinn:app)")),
     }

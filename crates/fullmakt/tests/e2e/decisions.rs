@@ -288,6 +288,57 @@ async fn system_users_are_permitted_by_package_and_by_right_and_nothing_else() {
 }
 
 #[tokio::test]
+async fn an_app_is_decided_whether_named_by_its_resource_id_or_by_org_and_app() {
+    on_every_store!(|server, _vendor| {
+        let store = &server.store;
+        let customer = org(store, CUSTOMER, "Kunde AS", "AS", None).await;
+        const APP_ID: &str = "app_digdir_regnskap";
+        let owner = api_token(&server, OWNER_ORG, &[WRITE]).await;
+        let mut app = resource(APP_ID);
+        app["resourceType"] = json!("AltinnApp");
+        app["resourceReferences"] = json!([{"referenceSource": "Altinn3", "reference": "digdir/regnskap", "referenceType": "ApplicationId"}]);
+        let (status, body) = call(&server, Method::POST, "/resourceregistry/api/v1/resource", Some(&owner), Some(&app.to_string())).await;
+        assert_eq!(status, 201, "{body}");
+        // An app policy as Altinn Studio writes it: the rule names org and app, not the id.
+        let designator = |id: &str| format!(r#"<xacml:AttributeDesignator AttributeId="{id}" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>"#);
+        let matching = |value: &str, id: &str| format!(r#"<xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal"><xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">{value}</xacml:AttributeValue>{}</xacml:Match>"#, designator(id));
+        let policy = fullmakt_service::resource_registry::altinn_policy(APP_ID, &[("urn:altinn:accesspackage", "ansettelsesforhold")], &["read"])
+            .replace(&matching(APP_ID, "urn:altinn:resource"), &(matching("digdir", "urn:altinn:org") + &matching("regnskap", "urn:altinn:app")));
+        assert!(!policy.contains(r#"AttributeId="urn:altinn:resource""#), "{policy}");
+        let (status, body) = upload_policy(&server, APP_ID, Some(&owner), "policyFile", &policy).await;
+        assert_eq!(status, 201, "{body}");
+
+        let token = api_token(&server, VENDOR_ORG, &[AUTHORIZE]).await;
+        let su = uuid::Uuid::new_v4().to_string();
+        grants::grant_package(store, catalogue(), &customer, &Recipient::SystemUser(su.clone()), "ansettelsesforhold").await.unwrap();
+        let by_orgno = ("urn:altinn:organization:identifier-no", CUSTOMER);
+        // Named by its resource id: the PDP gives the request org and app.
+        assert_eq!(decisions(&authorize(&server, &token, &su_request(&su, "read", APP_ID, by_orgno)).await), ["Permit"]);
+        assert_eq!(decisions(&authorize(&server, &token, &su_request(&su, "write", APP_ID, by_orgno)).await), ["NotApplicable"]);
+        // Named by org and app: the PDP finds the resource (and its policy) by `app_{org}_{app}`.
+        let by_org_and_app = |org: Option<&str>, app: &str| {
+            let mut r = su_request(&su, "read", APP_ID, by_orgno);
+            let mut attributes = vec![json!({"AttributeId": "urn:altinn:app", "Value": app}), json!({"AttributeId": by_orgno.0, "Value": by_orgno.1})];
+            if let Some(org) = org {
+                attributes.push(json!({"AttributeId": "urn:altinn:org", "Value": org}));
+            }
+            r["Request"]["Resource"][0]["Attribute"] = Value::Array(attributes);
+            r
+        };
+        assert_eq!(decisions(&authorize(&server, &token, &by_org_and_app(Some("digdir"), "regnskap")).await), ["Permit"]);
+        // Another app of the same org has no resource; an app without its org names nothing.
+        for (request, message) in [
+            (by_org_and_app(Some("digdir"), "lonn"), "no resource app_digdir_lonn"),
+            (by_org_and_app(None, "regnskap"), "names no resource"),
+        ] {
+            let r = authorize(&server, &token, &request).await;
+            assert_eq!(decisions(&r), ["Indeterminate"], "{r}");
+            assert!(r["response"][0]["status"]["statusMessage"].as_str().unwrap_or_default().contains(message), "{r}");
+        }
+    });
+}
+
+#[tokio::test]
 async fn a_bad_subject_or_party_is_indeterminate_with_the_right_status() {
     on_every_store!(|server, _vendor| {
         org(&server.store, CUSTOMER, "Kunde AS", "AS", None).await;
