@@ -46,18 +46,54 @@ pub struct DirectGrants {
 }
 
 /// Everything one system user holds from one party: one entry, so a decision finds it with
-/// one lookup per party it asks about.
+/// one lookup per party it asks about. With its key it fills one 64-byte bucket, so that lookup
+/// touches one cache line: a decision reads `packages`; how they split, and any single rights,
+/// sit behind `detail`, which the common entry (packages given directly) does without.
 #[derive(Debug, Clone, Default)]
 struct HeldFromParty {
+    /// Direct and delegated packages together.
+    packages: PackageSet,
+    detail: Option<Box<HeldDetail>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct HeldDetail {
     direct: DirectGrants,
     /// Packages delegated to the system user as agent, with the party as client.
     delegated: PackageSet,
 }
 
 impl HeldFromParty {
-    fn is_empty(&self) -> bool {
-        self.direct.packages.is_empty() && self.direct.rights.is_empty() && self.delegated.is_empty()
+    fn new(direct: DirectGrants, delegated: PackageSet) -> Self {
+        let packages = direct.packages.union(&delegated);
+        let detail = (!direct.rights.is_empty() || !delegated.is_empty()).then(|| Box::new(HeldDetail { direct, delegated }));
+        Self { packages, detail }
     }
+
+    fn into_parts(self) -> (DirectGrants, PackageSet) {
+        match self.detail {
+            Some(detail) => (detail.direct, detail.delegated),
+            None => (DirectGrants { packages: self.packages, rights: Vec::new() }, PackageSet::default()),
+        }
+    }
+
+    fn rights(&self) -> &[(Box<str>, Box<str>)] {
+        self.detail.as_ref().map_or(&[], |d| &d.direct.rights)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.packages.is_empty() && self.rights().is_empty()
+    }
+}
+
+/// (party id, system user): the system user's uuid as two words, so the key is 24 bytes
+/// aligned to 8 (a `u128` would pad it to 32).
+type HeldKey = (i64, u64, u64);
+
+const _: () = assert!(std::mem::size_of::<(HeldKey, HeldFromParty)>() == 64, "one held entry is one cache line");
+
+fn held_key(party_id: i64, system_user: u128) -> HeldKey {
+    (party_id, (system_user >> 64) as u64, system_user as u64)
 }
 
 /// What a system user holds for a party, through every path the PIP knows.
@@ -82,16 +118,18 @@ struct IndexState {
     /// one probe.
     by_org_number: Map<u32, IndexedParty>,
     by_uuid: Map<u128, IndexedParty>,
-    /// Keyed by (party id, system user).
-    held: Map<(i64, u128), HeldFromParty>,
+    held: Map<HeldKey, HeldFromParty>,
 }
 
 impl IndexState {
-    /// Applies `change` to the entry for (party, system user), dropping it when it holds
-    /// nothing any more.
-    fn update_held(&mut self, key: (i64, u128), change: impl FnOnce(&mut HeldFromParty)) {
+    /// Applies `change` to what `system_user` holds from `party_id` (its direct grants, its
+    /// delegated packages), dropping the entry when it holds nothing any more.
+    fn update_held(&mut self, party_id: i64, system_user: u128, change: impl FnOnce(&mut DirectGrants, &mut PackageSet)) {
+        let key = held_key(party_id, system_user);
         let entry = self.held.entry(key).or_default();
-        change(entry);
+        let (mut direct, mut delegated) = std::mem::take(entry).into_parts();
+        change(&mut direct, &mut delegated);
+        *entry = HeldFromParty::new(direct, delegated);
         if entry.is_empty() {
             self.held.remove(&key);
         }
@@ -245,9 +283,9 @@ impl DecisionIndex {
         let state = self.read();
         let mut out = SystemUserAccess::default();
         for from in std::iter::once(party.party_id).chain(party.main_unit) {
-            if let Some(held) = state.held.get(&(from, system_user)) {
-                out.packages = out.packages.union(&held.direct.packages).union(&held.delegated);
-                out.rights.extend(held.direct.rights.iter().cloned());
+            if let Some(held) = state.held.get(&held_key(from, system_user)) {
+                out.packages = out.packages.union(&held.packages);
+                out.rights.extend(held.rights().iter().cloned());
             }
         }
         out
@@ -284,7 +322,7 @@ impl DecisionIndex {
             );
         }
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.update_held((from_party_id, to), |held| held.direct = grants);
+        state.update_held(from_party_id, to, |direct, _| *direct = grants);
         Ok(())
     }
 
@@ -295,7 +333,7 @@ impl DecisionIndex {
             None => PackageSet::default(),
         };
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.update_held((client_party_id, agent_id), |held| held.delegated = packages);
+        state.update_held(client_party_id, agent_id, |_, delegated| *delegated = packages);
         Ok(())
     }
 }
@@ -340,16 +378,17 @@ async fn build(store: &Store, catalogue: &'static Catalogue) -> Result<IndexStat
         .for_each_system_user_grant(|row: SystemUserGrantRow| {
             let Some(to) = parse_uuid(&row.to_uuid) else { return };
             let unit_type = state.parties.get(&row.from_party_id).and_then(|p| p.unit_type.clone());
-            let held = state.held.entry((row.from_party_id, to)).or_default();
-            add_grant(
-                catalogue,
-                &mut held.direct,
-                unit_type.as_deref(),
-                &row.role_code,
-                row.package_id.as_deref(),
-                row.resource_id.as_deref(),
-                row.action.as_deref(),
-            );
+            state.update_held(row.from_party_id, to, |direct, _| {
+                add_grant(
+                    catalogue,
+                    direct,
+                    unit_type.as_deref(),
+                    &row.role_code,
+                    row.package_id.as_deref(),
+                    row.resource_id.as_deref(),
+                    row.action.as_deref(),
+                )
+            });
         })
         .await?;
     for (client, agent) in store.client_delegation_pairs().await? {
@@ -357,9 +396,56 @@ async fn build(store: &Store, catalogue: &'static Catalogue) -> Result<IndexStat
             continue;
         };
         let packages = pip::client_delegated_packages(store, catalogue, &client_row, &agent).await?;
-        if !packages.is_empty() {
-            state.held.entry((client, agent_id)).or_default().delegated = packages;
-        }
+        state.update_held(client, agent_id, |_, delegated| *delegated = packages);
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packages(indexes: &[u16]) -> PackageSet {
+        let mut set = PackageSet::default();
+        for i in indexes {
+            set.insert(fullmakt_domain::catalogue::PackageIndex(*i));
+        }
+        set
+    }
+
+    #[test]
+    fn a_held_entry_keeps_what_each_path_gave_and_decides_on_all_of_it() {
+        let right: (Box<str>, Box<str>) = ("digdir-lonn".into(), "read".into());
+        let cases = [
+            (DirectGrants { packages: packages(&[1, 2]), rights: vec![] }, PackageSet::default(), false),
+            (DirectGrants { packages: packages(&[1]), rights: vec![right.clone()] }, PackageSet::default(), true),
+            (DirectGrants::default(), packages(&[3]), true),
+            (DirectGrants { packages: packages(&[1]), rights: vec![right.clone()] }, packages(&[1, 3]), true),
+            (DirectGrants { packages: PackageSet::default(), rights: vec![right.clone()] }, PackageSet::default(), true),
+        ];
+        for (direct, delegated, has_detail) in cases {
+            let held = HeldFromParty::new(direct.clone(), delegated);
+            let context = format!("{direct:?} + {delegated:?}");
+            assert_eq!(held.packages, direct.packages.union(&delegated), "{context}");
+            assert_eq!(held.rights(), direct.rights.as_slice(), "{context}");
+            assert_eq!(held.detail.is_some(), has_detail, "{context}");
+            assert!(!held.is_empty(), "{context}");
+            let (d, g) = held.into_parts();
+            assert_eq!((d.packages, d.rights, g), (direct.packages, direct.rights, delegated), "{context}");
+        }
+        assert!(HeldFromParty::new(DirectGrants::default(), PackageSet::default()).is_empty());
+    }
+
+    #[test]
+    fn an_entry_that_loses_everything_leaves_the_index() {
+        let mut state = IndexState::default();
+        let su = 0x47ca_ea5b_a80b_4343_b1d3_31eb_523a_4e28_u128;
+        state.update_held(7, su, |direct, _| direct.packages = packages(&[1]));
+        state.update_held(7, su, |_, delegated| *delegated = packages(&[2]));
+        assert_eq!(state.held[&held_key(7, su)].packages, packages(&[1, 2]));
+        state.update_held(7, su, |direct, _| *direct = DirectGrants::default());
+        assert_eq!(state.held[&held_key(7, su)].packages, packages(&[2]), "the delegated packages stay");
+        state.update_held(7, su, |_, delegated| *delegated = PackageSet::default());
+        assert!(state.held.is_empty());
+    }
 }
