@@ -658,6 +658,12 @@ async fn the_decision_index_agrees_with_the_pip_after_every_kind_of_write() {
         grants::delegate_client_packages(&store, catalogue(), &accountant, &client, "REGN", &agent, &["regnskapsforer-lonn".into()]).await.unwrap();
         agree("client delegation").await;
         assert!(!index.system_user_access(parse_uuid(&agent).unwrap(), client.party_id).packages.is_empty());
+        // The client also gives the agent a package itself: both paths in one index entry.
+        grants::grant_package(&store, catalogue(), &client, &Recipient::SystemUser(agent.clone()), "ansettelsesforhold").await.unwrap();
+        agree("a direct grant beside a client delegation").await;
+        grants::revoke_package(&store, catalogue(), &client, &Recipient::SystemUser(agent.clone()), "ansettelsesforhold").await.unwrap();
+        agree("the direct grant beside a client delegation revoked").await;
+        assert!(!index.system_user_access(parse_uuid(&agent).unwrap(), client.party_id).packages.is_empty());
         let mut tx = store.begin_write().await.unwrap();
         tx.delete_er_role(&fullmakt_store::ErRoleRow { from_party_id: client.party_id, role_code: "regnskapsforer".into(), to_party_id: accountant.party_id })
             .await
