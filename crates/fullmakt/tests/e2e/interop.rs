@@ -14,8 +14,15 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
-/// target/tmp/interop-venv with the pinned requirements; created once, reused after.
+/// target/tmp/interop-venv with the pinned requirements; created once, reused after. The tests
+/// of this file run in parallel threads: the first to call this builds the environment and the
+/// others wait for it (two concurrent `venv` runs collide on its directories).
 fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(prepare_python).clone()
+}
+
+fn prepare_python() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv");
     let python = venv.join("bin/python");
     let stamp = venv.join("requirements.installed");
