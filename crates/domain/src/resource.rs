@@ -333,6 +333,11 @@ fn is_migrated_altinn1_identifier(id: &str) -> bool {
     !name.is_empty() && !version.is_empty() && version.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.')
 }
 
+/// The resource identifier of an app: `app_{org}_{app}`.
+pub fn app_identifier(org: &str, app: &str) -> String {
+    format!("{APP_PREFIX}{org}_{app}")
+}
+
 /// For `app_{org}_{app}`, the org code and app name.
 pub fn app_parts(identifier: &str) -> Option<(&str, &str)> {
     let rest = identifier.strip_prefix(APP_PREFIX)?;
@@ -633,6 +638,14 @@ mod tests {
         // An app must start with its owner's code.
         v["hasCompetentAuthority"]["orgcode"] = "nav".into();
         assert!(fields(&parse(&v), WriteKind::Create).contains(&"Identifier".to_owned()));
+    }
+
+    #[test]
+    fn an_app_identifier_and_its_parts_go_both_ways() {
+        assert_eq!(app_identifier("skd", "taxreport"), "app_skd_taxreport");
+        assert_eq!(app_parts(&app_identifier("skd", "tax_report")), Some(("skd", "tax_report")));
+        assert_eq!(app_parts("skd_taxreport"), None);
+        assert_eq!(app_parts("app_skd_"), None);
     }
 
     #[test]

@@ -103,12 +103,6 @@ pub struct SystemUserAccess {
     pub rights: Vec<(Box<str>, Box<str>)>,
 }
 
-impl SystemUserAccess {
-    pub fn has_right(&self, resource: &str, action: &str) -> bool {
-        self.rights.iter().any(|(r, a)| &**r == resource && &**a == action)
-    }
-}
-
 #[derive(Default)]
 struct IndexState {
     /// The change sequence the index reflects.

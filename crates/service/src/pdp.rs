@@ -492,10 +492,13 @@ impl<'a> ResourceAttributes<'a> {
     }
 }
 
+/// Resource attributes the request is to be given: (attribute id, value).
+type ImpliedAttributes = Vec<(&'static str, String)>;
+
 /// The resource the request is about: `urn:altinn:resource`, or `urn:altinn:org` +
 /// `urn:altinn:app` for an app (`app_{org}_{app}`); also the other form, which the request is
 /// to be given (pdp.md §2.2 C).
-fn resource_id(named: &ResourceAttributes<'_>) -> Result<(String, Vec<(&'static str, String)>), Failure> {
+fn resource_id(named: &ResourceAttributes<'_>) -> Result<(String, ImpliedAttributes), Failure> {
     if let Some(id) = named.resource.map(|v| v.lexical().into_owned()) {
         let mut implied = Vec::new();
         if let Some((org, app)) = fullmakt_domain::resource::app_parts(&id) {
@@ -507,7 +510,7 @@ fn resource_id(named: &ResourceAttributes<'_>) -> Result<(String, Vec<(&'static 
     }
     match (named.org, named.app) {
         (Some(org), Some(app)) => {
-            let id = format!("app_{}_{}", org.lexical(), app.lexical());
+            let id = fullmakt_domain::resource::app_identifier(&org.lexical(), &app.lexical());
             Ok((id.clone(), vec![(RESOURCE, id)]))
         }
         _ => Err(argument("The request names no resource (urn:altinn:resource, or urn:altinn:org and urn:altinn:app)")),

@@ -642,7 +642,7 @@ impl Delegation {
 /// The resource a right names: `urn:altinn:resource`, or an app as `app_{org}_{app}`.
 pub fn resource_of(right: &Right) -> Option<String> {
     let value = |id: &str| right.resource.iter().find(|p| p.id == id).map(|p| p.value.clone());
-    value("urn:altinn:resource").or_else(|| Some(format!("app_{}_{}", value("urn:altinn:org")?, value("urn:altinn:app")?)))
+    value("urn:altinn:resource").or_else(|| Some(fullmakt_domain::resource::app_identifier(&value("urn:altinn:org")?, &value("urn:altinn:app")?)))
 }
 
 pub(crate) async fn delegation_of(
