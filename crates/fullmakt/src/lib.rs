@@ -8,4 +8,5 @@ pub mod journey;
 pub mod jwks_fetch;
 pub mod oidc_http;
 pub mod serve;
+pub mod upkeep;
 pub mod xacml_cli;

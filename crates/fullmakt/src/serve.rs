@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 use fullmakt_http::{AppState, Metrics, Services};
@@ -18,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::config::StoreArgs;
+use crate::upkeep::Upkeep;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -142,7 +142,7 @@ pub struct Server {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    sweeper: tokio::task::JoinHandle<()>,
+    upkeep: Option<Upkeep>,
 }
 
 impl Server {
@@ -152,7 +152,9 @@ impl Server {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
-        self.sweeper.abort();
+        if let Some(upkeep) = self.upkeep.take() {
+            upkeep.stop().await;
+        }
     }
 }
 
@@ -342,38 +344,6 @@ pub async fn start_with(store: Store, ring: KeyRing, listener: TcpListener, opti
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
-    let sweeper = tokio::spawn(async move {
-        // Background upkeep, once a second: expired replay records go in small deletes, so a
-        // token request never waits long behind them, and SQLite's WAL is checkpointed here
-        // rather than inside a request's commit.
-        const BATCH: i64 = 250;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = store.checkpoint().await {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
-            }
-            // The decision index's change log keeps the last million writes; a node further
-            // behind than that rebuilds its index.
-            if let Err(e) = store.sweep_index_changes(1_000_000).await {
-                tracing::warn!(error = %e, "could not sweep the index change log");
-            }
-            // Logins in progress and the test identity provider's requests and codes.
-            if let Err(e) = store.forget_expired_logins(fullmakt_service::clock::now(), BATCH).await {
-                tracing::warn!(error = %e, "could not sweep expired login records");
-            }
-            loop {
-                match store.forget_expired_grants(fullmakt_service::clock::now(), BATCH).await {
-                    Ok(n) if n as i64 == BATCH => tokio::time::sleep(Duration::from_millis(2)).await,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not sweep expired replay records");
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    Ok(Server { addr, shutdown: Some(tx), task, sweeper })
+    let upkeep = Upkeep::start(store).map_err(|e| format!("starting the upkeep thread: {e}"))?;
+    Ok(Server { addr, shutdown: Some(tx), task, upkeep: Some(upkeep) })
 }

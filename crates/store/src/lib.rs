@@ -84,6 +84,29 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const READ_CHANGE_SEQUENCE: &str = "SELECT value FROM change_sequence WHERE id = 1";
 
+/// Pool settings shared by every pool a store opens; the caller sets the size.
+fn pool_options(backend: Backend) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        // Checking a connection before handing it out guards against a server that hung up;
+        // an SQLite connection lives in this process and cannot, so the check would only
+        // add a hop to its worker thread to every statement.
+        .test_before_acquire(backend == Backend::Postgres)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // No checkpoint (and its fsync) inside a request's commit:
+                    // `checkpoint` runs them in the background instead.
+                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                }
+                Ok(())
+            })
+        })
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -92,6 +115,8 @@ pub struct Store {
     sequence_reader: Option<std::sync::Arc<sequence_reader::SequenceReader>>,
     /// SQLite files only: the grant writer's connection for writes on the caller's thread.
     inline_path: Option<std::sync::Arc<std::path::Path>>,
+    /// What the pool connected with, for [`Store::upkeep_handle`].
+    connect_options: AnyConnectOptions,
 }
 
 impl Store {
@@ -113,28 +138,7 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            // Checking a connection before handing it out guards against a server that hung up;
-            // an SQLite connection lives in this process and cannot, so the check would only
-            // add a hop to its worker thread to every statement.
-            .test_before_acquire(backend == Backend::Postgres)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        // No checkpoint (and its fsync) inside a request's commit:
-                        // `checkpoint` runs them in the background instead.
-                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
+        let pool = pool_options(backend).max_connections(if backend == Backend::Sqlite { 8 } else { 16 }).connect_with(options.clone()).await?;
         MIGRATIONS.run(&pool).await?;
         let inline_path: Option<std::sync::Arc<std::path::Path>> = match backend {
             Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(&url)
@@ -144,7 +148,7 @@ impl Store {
             Backend::Postgres => None,
         };
         let sequence_reader = inline_path.as_deref().and_then(sequence_reader::SequenceReader::open).map(std::sync::Arc::new);
-        let store = Self { pool, backend, sequence_reader, inline_path };
+        let store = Self { pool, backend, sequence_reader, inline_path, connect_options: options };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         store.sync_catalogue(fullmakt_domain::Catalogue::embedded(), now).await?;
         Ok(store)
@@ -156,6 +160,19 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A handle on the same database with a pool of its own: one connection, made on the
+    /// calling thread. On SQLite that connection's worker thread is spawned from the caller
+    /// and so inherits the caller's scheduling priority, which is how the server keeps its
+    /// background upkeep (checkpoints, sweeps) from taking the CPU from requests. An
+    /// in-memory SQLite database cannot be opened twice, so it gets this handle back.
+    pub async fn upkeep_handle(&self) -> Result<Store> {
+        if self.backend == Backend::Sqlite && self.inline_path.is_none() {
+            return Ok(self.clone());
+        }
+        let pool = pool_options(self.backend).max_connections(1).connect_with(self.connect_options.clone()).await?;
+        Ok(Self { pool, backend: self.backend, sequence_reader: None, inline_path: None, connect_options: self.connect_options.clone() })
     }
 
     /// Moves committed WAL pages into the SQLite database file without blocking readers or

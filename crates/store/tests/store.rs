@@ -96,6 +96,20 @@ async fn the_replay_store_remembers_each_grant_once_until_it_expires() {
     }
 }
 
+/// The upkeep handle works on the same data through a pool of its own: closing it leaves the
+/// store open (a shared pool would have closed the server's connections with it).
+#[tokio::test]
+async fn an_upkeep_handle_sees_the_same_data_through_its_own_connection() {
+    for (store, _dir) in stores().await {
+        let upkeep = store.upkeep_handle().await.unwrap();
+        assert!(store.remember_grant("c", "j1", 100).await.unwrap());
+        assert_eq!(upkeep.forget_expired_grants(101, 10).await.unwrap(), 1, "the handle sees the store's rows");
+        upkeep.checkpoint().await.unwrap();
+        upkeep.close().await;
+        assert!(store.remember_grant("c", "j1", 300).await.unwrap(), "the store is still open, and the row is gone");
+    }
+}
+
 #[tokio::test]
 async fn a_batch_of_grant_uses_reports_each_and_the_sequence_after_them() {
     use fullmakt_store::GrantUse;

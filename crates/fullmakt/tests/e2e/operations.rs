@@ -319,3 +319,57 @@ fn with_placeholders_filled(path: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The upkeep thread forgets replay records once they have expired.
+#[tokio::test]
+async fn upkeep_forgets_expired_replay_records() {
+    use fullmakt_store::GrantUse;
+    on_every_store!(|server, vendor| {
+        let expired = [GrantUse { client_id: vendor.client_id.clone(), jti: unique_jti(), expires_at: now() - 60 }];
+        assert_eq!(server.store.remember_grants(&expired).await.unwrap().0, vec![true]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        // While the record is held, recording the same use again is a replay; once the upkeep
+        // has forgotten it, it is new again.
+        while !server.store.remember_grants(&expired).await.unwrap().0[0] {
+            assert!(std::time::Instant::now() < deadline, "the expired replay record was still held after 15 s");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+}
+
+/// Upkeep (the WAL checkpoint above all) must not take the core from requests: its thread and
+/// the worker thread of its SQLite connection run at nice 19.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn upkeep_runs_at_the_lowest_cpu_priority() {
+    /// (name, nice) of each thread of this process. Other tests' servers run here too; every
+    /// one of them starts its upkeep the same way.
+    fn threads() -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let (Ok(name), Ok(stat)) = (std::fs::read_to_string(task.path().join("comm")), std::fs::read_to_string(task.path().join("stat"))) else {
+                continue; // the thread ended meanwhile
+            };
+            // Fields after the parenthesised name start at field 3 (state); nice is field 19.
+            let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+            let nice: i64 = after_name.split_whitespace().nth(16).unwrap().parse().unwrap();
+            out.push((name.trim_end().to_owned(), nice));
+        }
+        out
+    }
+    let db = databases().await.remove(0);
+    let server = TestServer::start(&db).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let threads = threads();
+        let upkeep: Vec<i64> = threads.iter().filter(|(name, _)| name == "fullmakt-upkeep").map(|(_, nice)| *nice).collect();
+        // A thread lowers its priority just after it starts, and then opens its connection.
+        let settled = !upkeep.is_empty() && upkeep.iter().all(|nice| *nice == 19);
+        if settled && threads.iter().any(|(name, nice)| name.starts_with("sqlx-sqlite") && *nice == 19) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "upkeep threads or their SQLite worker not at nice 19: {threads:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.stop().await;
+}
