@@ -5,6 +5,7 @@ pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod journey;
+pub mod log_writer;
 pub mod jwks_fetch;
 pub mod oidc_http;
 pub mod serve;

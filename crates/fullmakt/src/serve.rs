@@ -103,17 +103,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Logs go to stderr through a writer thread: a write that blocks on the file system must not
-/// stall the runtime (on one CPU that is every request in flight). Lines are never dropped; if
-/// the writer falls far behind, logging waits for it.
-fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs go to stderr through a writer thread that writes them in batches (`log_writer`).
+fn init_logging(format: &str) -> crate::log_writer::LogWriterGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("FULLMAKT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let ansi = std::io::stderr().is_terminal();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stderr());
+    let (writer, guard) = crate::log_writer::BatchedStderr::start();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
     guard
