@@ -60,23 +60,27 @@ impl Upkeep {
 
 async fn run(store: Store, mut stopped: oneshot::Receiver<()>) {
     // Opened here, on this thread, so that the connection's worker thread is spawned from it.
-    let store = match store.upkeep_handle().await {
-        Ok(store) => store,
+    let own = match store.upkeep_handle().await {
+        Ok(own) => own,
         Err(e) => {
             tracing::error!(error = %e, "could not open the upkeep connection; no upkeep will run");
             return;
         }
     };
+    let upkeep_store = own.as_ref().unwrap_or(&store);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => once(&store).await,
+            _ = tick.tick() => once(upkeep_store).await,
             // A send or a dropped sender: either way, stop.
             _ = &mut stopped => break,
         }
     }
-    store.close().await;
+    // Only a pool of its own: an in-memory store's pool is the server's.
+    if let Some(own) = own {
+        own.close().await;
+    }
 }
 
 async fn once(store: &Store) {

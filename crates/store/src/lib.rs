@@ -165,14 +165,14 @@ impl Store {
     /// A handle on the same database with a pool of its own: one connection, made on the
     /// calling thread. On SQLite that connection's worker thread is spawned from the caller
     /// and so inherits the caller's scheduling priority, which is how the server keeps its
-    /// background upkeep (checkpoints, sweeps) from taking the CPU from requests. An
-    /// in-memory SQLite database cannot be opened twice, so it gets this handle back.
-    pub async fn upkeep_handle(&self) -> Result<Store> {
+    /// background upkeep (checkpoints, sweeps) from taking the CPU from requests. None for an
+    /// in-memory SQLite database, which cannot be opened twice: use this store itself.
+    pub async fn upkeep_handle(&self) -> Result<Option<Store>> {
         if self.backend == Backend::Sqlite && self.inline_path.is_none() {
-            return Ok(self.clone());
+            return Ok(None);
         }
         let pool = pool_options(self.backend).max_connections(1).connect_with(self.connect_options.clone()).await?;
-        Ok(Self { pool, backend: self.backend, sequence_reader: None, inline_path: None, connect_options: self.connect_options.clone() })
+        Ok(Some(Self { pool, backend: self.backend, sequence_reader: None, inline_path: None, connect_options: self.connect_options.clone() }))
     }
 
     /// Moves committed WAL pages into the SQLite database file without blocking readers or

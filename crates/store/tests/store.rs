@@ -101,7 +101,7 @@ async fn the_replay_store_remembers_each_grant_once_until_it_expires() {
 #[tokio::test]
 async fn an_upkeep_handle_sees_the_same_data_through_its_own_connection() {
     for (store, _dir) in stores().await {
-        let upkeep = store.upkeep_handle().await.unwrap();
+        let upkeep = store.upkeep_handle().await.unwrap().expect("a database file or server gets a pool of its own");
         assert!(store.remember_grant("c", "j1", 100).await.unwrap());
         assert_eq!(upkeep.forget_expired_grants(101, 10).await.unwrap(), 1, "the handle sees the store's rows");
         upkeep.checkpoint().await.unwrap();
