@@ -287,6 +287,29 @@ async fn system_users_are_permitted_by_package_and_by_right_and_nothing_else() {
     });
 }
 
+/// A request repeated with nothing written in between is decided from the warm policy cache and
+/// the index alone; it must get the answer the first one got through the general path.
+#[tokio::test]
+async fn a_repeated_request_gets_the_same_answer() {
+    on_every_store!(|server, _vendor| {
+        let store = &server.store;
+        let customer = org(store, CUSTOMER, "Kunde AS", "AS", None).await;
+        publish(&server, "digdir-ansettelse", &[("urn:altinn:accesspackage", "ansettelsesforhold")], &["read"]).await;
+        let token = api_token(&server, VENDOR_ORG, &[AUTHORIZE]).await;
+        let su = uuid::Uuid::new_v4().to_string();
+        grants::grant_package(store, catalogue(), &customer, &Recipient::SystemUser(su.clone()), "ansettelsesforhold").await.unwrap();
+        // A single right for an action no rule gives: it decides only when the policy does not.
+        grants::grant_right(store, &customer, &Recipient::SystemUser(su.clone()), "digdir-ansettelse", "write").await.unwrap();
+        let by_orgno = ("urn:altinn:organization:identifier-no", CUSTOMER);
+        for (action, expected) in [("read", "Permit"), ("write", "Permit"), ("sign", "NotApplicable")] {
+            for attempt in 1..=3 {
+                let r = authorize(&server, &token, &su_request(&su, action, "digdir-ansettelse", by_orgno)).await;
+                assert_eq!(decisions(&r), [expected], "{action}, attempt {attempt}: {r}");
+            }
+        }
+    });
+}
+
 #[tokio::test]
 async fn an_app_is_decided_whether_named_by_its_resource_id_or_by_org_and_app() {
     on_every_store!(|server, _vendor| {
