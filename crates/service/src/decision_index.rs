@@ -86,14 +86,37 @@ impl HeldFromParty {
     }
 }
 
-/// (party id, system user): the system user's uuid as two words, so the key is 24 bytes
-/// aligned to 8 (a `u128` would pad it to 32).
-type HeldKey = (i64, u64, u64);
+/// How a held entry names the party that gave: by its organisation number when it has one —
+/// the way requests name parties, so a decision looks for the entry and for the party at the
+/// same time instead of one after the other — else by its party id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Giver(u64);
+
+impl Giver {
+    const ORGANISATION: u64 = 1 << 63;
+
+    fn organisation(org_number: u32) -> Self {
+        Self(Self::ORGANISATION | u64::from(org_number))
+    }
+
+    /// Party ids are positive; the top bit marks organisation numbers.
+    fn party_id(party_id: i64) -> Self {
+        Self(party_id as u64 & !Self::ORGANISATION)
+    }
+
+    fn of(party: &IndexedParty) -> Self {
+        party.org_number.map_or(Self::party_id(party.party_id), Self::organisation)
+    }
+}
+
+/// (giver, system user): the system user's uuid as two words, so the key is 24 bytes aligned
+/// to 8 (a `u128` would pad it to 32).
+type HeldKey = (u64, u64, u64);
 
 const _: () = assert!(std::mem::size_of::<(HeldKey, HeldFromParty)>() == 64, "one held entry is one cache line");
 
-fn held_key(party_id: i64, system_user: u128) -> HeldKey {
-    (party_id, (system_user >> 64) as u64, system_user as u64)
+fn held_key(giver: Giver, system_user: u128) -> HeldKey {
+    (giver.0, (system_user >> 64) as u64, system_user as u64)
 }
 
 /// What a system user holds for a party, through every path the PIP knows.
@@ -113,13 +136,16 @@ struct IndexState {
     by_org_number: Map<u32, IndexedParty>,
     by_uuid: Map<u128, IndexedParty>,
     held: Map<HeldKey, HeldFromParty>,
+    /// Parties that gave held entries while the index did not know them, so their entries are
+    /// keyed by party id until the party arrives (a grant read by a build just after its party).
+    givers_not_indexed: std::collections::HashSet<i64>,
 }
 
 impl IndexState {
     /// Applies `change` to what `system_user` holds from `party_id` (its direct grants, its
     /// delegated packages), dropping the entry when it holds nothing any more.
     fn update_held(&mut self, party_id: i64, system_user: u128, change: impl FnOnce(&mut DirectGrants, &mut PackageSet)) {
-        let key = held_key(party_id, system_user);
+        let key = held_key(self.giver(party_id), system_user);
         let entry = self.held.entry(key).or_default();
         let (mut direct, mut delegated) = std::mem::take(entry).into_parts();
         change(&mut direct, &mut delegated);
@@ -127,6 +153,58 @@ impl IndexState {
         if entry.is_empty() {
             self.held.remove(&key);
         }
+    }
+
+    /// Puts the register's current row for `party_id` (`None`: it is gone) in place of what the
+    /// index had, and moves the party's held entries if that changes their key.
+    fn replace_party(&mut self, party_id: i64, row: Option<IndexPartyRow>) {
+        // Where its held entries are now, if it has any.
+        let mut old_giver = self.givers_not_indexed.remove(&party_id).then_some(Giver::party_id(party_id));
+        if let Some(old) = self.parties.remove(&party_id) {
+            old_giver = Some(Giver::of(&old.party));
+            self.by_uuid.remove(&old.uuid);
+            if let Some(n) = old.party.org_number {
+                self.by_org_number.remove(&n);
+            }
+        }
+        if let Some(row) = row {
+            insert_party(self, row);
+        }
+        if let Some(old_giver) = old_giver {
+            let new_giver = self.giver(party_id);
+            if new_giver != old_giver {
+                self.rekey_held(old_giver, new_giver);
+            }
+        }
+    }
+
+    fn giver(&mut self, party_id: i64) -> Giver {
+        match self.parties.get(&party_id) {
+            Some(entry) => Giver::of(&entry.party),
+            None => {
+                self.givers_not_indexed.insert(party_id);
+                Giver::party_id(party_id)
+            }
+        }
+    }
+
+    /// Moves the held entries of a party whose key changed: it arrived after its grants, its
+    /// organisation number changed, or it left the register. A scan of every entry, for events
+    /// that are rare (new parties have no grants yet).
+    fn rekey_held(&mut self, from: Giver, to: Giver) {
+        let moved: Vec<(HeldKey, HeldFromParty)> = self.held.extract_if(|key, _| key.0 == from.0).collect();
+        for ((_, high, low), held) in moved {
+            self.held.insert((to.0, high, low), held);
+        }
+    }
+
+    fn held_from(&self, giver: Giver, system_user: u128) -> Option<&HeldFromParty> {
+        self.held.get(&held_key(giver, system_user))
+    }
+
+    fn main_unit_giver(&self, party: &IndexedParty) -> Option<Giver> {
+        let main_unit = party.main_unit?;
+        Some(self.parties.get(&main_unit).map_or(Giver::party_id(main_unit), |m| Giver::of(&m.party)))
     }
 }
 
@@ -275,28 +353,34 @@ impl DecisionIndex {
     /// [`DecisionIndex::system_user_access`] for a party already looked up.
     pub fn system_user_access_for(&self, system_user: u128, party: IndexedParty) -> SystemUserAccess {
         let state = self.read();
+        let held = state.held_from(Giver::of(&party), system_user);
+        Self::access(&state, system_user, &party, held)
+    }
+
+    /// The party an organisation number names and what `system_user` holds for it. The two
+    /// lookups do not depend on each other, so their cache misses overlap.
+    pub fn system_user_access_at(&self, system_user: u128, org_number: &str) -> Option<(IndexedParty, SystemUserAccess)> {
+        let n: u32 = org_number.parse().ok()?;
+        let state = self.read();
+        let held = state.held_from(Giver::organisation(n), system_user);
+        let party = *state.by_org_number.get(&n)?;
+        Some((party, Self::access(&state, system_user, &party, held)))
+    }
+
+    /// What the party gave (`held`) and what its main unit gave, together.
+    fn access(state: &IndexState, system_user: u128, party: &IndexedParty, held: Option<&HeldFromParty>) -> SystemUserAccess {
+        let from_main_unit = state.main_unit_giver(party).and_then(|giver| state.held_from(giver, system_user));
         let mut out = SystemUserAccess::default();
-        for from in std::iter::once(party.party_id).chain(party.main_unit) {
-            if let Some(held) = state.held.get(&held_key(from, system_user)) {
-                out.packages = out.packages.union(&held.packages);
-                out.rights.extend(held.rights().iter().cloned());
-            }
+        for held in held.into_iter().chain(from_main_unit) {
+            out.packages = out.packages.union(&held.packages);
+            out.rights.extend(held.rights().iter().cloned());
         }
         out
     }
 
     async fn refresh_party(&self, party_id: i64) -> Result<(), StoreError> {
         let row = self.store.index_party(party_id).await?;
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(old) = state.parties.remove(&party_id) {
-            state.by_uuid.remove(&old.uuid);
-            if let Some(n) = old.party.org_number {
-                state.by_org_number.remove(&n);
-            }
-        }
-        if let Some(row) = row {
-            insert_party(&mut state, row);
-        }
+        self.state.write().unwrap_or_else(|e| e.into_inner()).replace_party(party_id, row);
         Ok(())
     }
 
@@ -431,14 +515,46 @@ mod tests {
     }
 
     #[test]
+    fn held_entries_follow_their_party_when_its_key_changes() {
+        let su = 0x47ca_ea5b_a80b_4343_b1d3_31eb_523a_4e28_u128;
+        let row = |org: Option<&str>| IndexPartyRow {
+            party_id: 7,
+            party_uuid: "0b3c7a4e-2f8d-4c1a-9a55-0d6b2f1e9c01".into(),
+            org_number: org.map(Into::into),
+            main_unit_party_id: None,
+            unit_type: Some("AS".into()),
+        };
+        let held = |state: &IndexState, org: &str| {
+            let n: u32 = org.parse().unwrap();
+            state.by_org_number.get(&n).and_then(|p| state.held_from(Giver::of(p), su)).map(|h| h.packages)
+        };
+        let mut state = IndexState::default();
+        // A build can read a grant before the party that gave it.
+        state.update_held(7, su, |direct, _| direct.packages = packages(&[1]));
+        state.replace_party(7, Some(row(Some("910000007"))));
+        assert_eq!(held(&state, "910000007"), Some(packages(&[1])), "the party arrived after its grant");
+        state.replace_party(7, Some(row(Some("910000015"))));
+        assert_eq!(held(&state, "910000015"), Some(packages(&[1])), "a new organisation number");
+        assert_eq!(held(&state, "910000007"), None);
+        state.replace_party(7, None);
+        assert!(state.by_org_number.is_empty());
+        state.replace_party(7, Some(row(Some("910000007"))));
+        assert_eq!(held(&state, "910000007"), Some(packages(&[1])), "the party came back");
+        assert_eq!(state.held.len(), 1);
+        // A party that never had grants moves nothing.
+        state.replace_party(8, Some(IndexPartyRow { party_id: 8, org_number: Some("910000023".into()), party_uuid: "5d0f6a1e-7b2c-4e3d-8f90-1a2b3c4d5e6f".into(), ..row(None) }));
+        assert_eq!(state.held.len(), 1);
+    }
+
+    #[test]
     fn an_entry_that_loses_everything_leaves_the_index() {
         let mut state = IndexState::default();
         let su = 0x47ca_ea5b_a80b_4343_b1d3_31eb_523a_4e28_u128;
         state.update_held(7, su, |direct, _| direct.packages = packages(&[1]));
         state.update_held(7, su, |_, delegated| *delegated = packages(&[2]));
-        assert_eq!(state.held[&held_key(7, su)].packages, packages(&[1, 2]));
+        assert_eq!(state.held[&held_key(Giver::party_id(7), su)].packages, packages(&[1, 2]));
         state.update_held(7, su, |direct, _| *direct = DirectGrants::default());
-        assert_eq!(state.held[&held_key(7, su)].packages, packages(&[2]), "the delegated packages stay");
+        assert_eq!(state.held[&held_key(Giver::party_id(7), su)].packages, packages(&[2]), "the delegated packages stay");
         state.update_held(7, su, |_, delegated| *delegated = PackageSet::default());
         assert!(state.held.is_empty());
     }

@@ -230,10 +230,12 @@ impl DecisionPoint {
         let system_user = system_user_subject(req).ok()??;
         let named = ResourceAttributes::of(req);
         let resource_id = named.resource?.lexical();
-        let party = self.indexed_resource_party(&named)?.ok()?;
         let policy = self.cached_policy(&resource_id, sequence)?;
         let compiled = policy.compiled.as_ref()?;
-        let access = self.index.system_user_access_for(system_user.as_u128(), party);
+        let access = match named.organization.or(named.legacy_organization) {
+            Some(org_number) if named.party_id.is_none() => self.index.system_user_access_at(system_user.as_u128(), &org_number.lexical())?.1,
+            _ => self.index.system_user_access_for(system_user.as_u128(), self.indexed_resource_party(&named)?.ok()?),
+        };
         if !access.rights.is_empty() {
             return None;
         }

@@ -300,11 +300,15 @@ async fn a_repeated_request_gets_the_same_answer() {
         grants::grant_package(store, catalogue(), &customer, &Recipient::SystemUser(su.clone()), "ansettelsesforhold").await.unwrap();
         // A single right for an action no rule gives: it decides only when the policy does not.
         grants::grant_right(store, &customer, &Recipient::SystemUser(su.clone()), "digdir-ansettelse", "write").await.unwrap();
-        let by_orgno = ("urn:altinn:organization:identifier-no", CUSTOMER);
-        for (action, expected) in [("read", "Permit"), ("write", "Permit"), ("sign", "NotApplicable")] {
-            for attempt in 1..=3 {
-                let r = authorize(&server, &token, &su_request(&su, action, "digdir-ansettelse", by_orgno)).await;
-                assert_eq!(decisions(&r), [expected], "{action}, attempt {attempt}: {r}");
+        // A sub-unit holds what its main unit gave.
+        org(store, BRANCH, "Kunde AS avd. Bergen", "BEDR", Some(CUSTOMER)).await;
+        for party in [CUSTOMER, BRANCH] {
+            let by_orgno = ("urn:altinn:organization:identifier-no", party);
+            for (action, expected) in [("read", "Permit"), ("write", "Permit"), ("sign", "NotApplicable")] {
+                for attempt in 1..=3 {
+                    let r = authorize(&server, &token, &su_request(&su, action, "digdir-ansettelse", by_orgno)).await;
+                    assert_eq!(decisions(&r), [expected], "{party}, {action}, attempt {attempt}: {r}");
+                }
             }
         }
     });
