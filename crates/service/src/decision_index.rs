@@ -17,6 +17,9 @@ use fullmakt_store::{IndexPartyRow, PartyKey, Store, StoreError, SystemUserGrant
 
 use crate::pip;
 
+mod held_table;
+use held_table::HeldTable;
+
 /// The index's keys are integers the server assigned or the register holds, never text a
 /// caller chooses, so a fast seeded hasher serves better than SipHash.
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -135,7 +138,7 @@ struct IndexState {
     /// one probe.
     by_org_number: Map<u32, IndexedParty>,
     by_uuid: Map<u128, IndexedParty>,
-    held: Map<HeldKey, HeldFromParty>,
+    held: HeldTable<HeldFromParty>,
     /// Parties that gave held entries while the index did not know them, so their entries are
     /// keyed by party id until the party arrives (a grant read by a build just after its party).
     givers_not_indexed: std::collections::HashSet<i64>,
@@ -146,7 +149,7 @@ impl IndexState {
     /// delegated packages), dropping the entry when it holds nothing any more.
     fn update_held(&mut self, party_id: i64, system_user: u128, change: impl FnOnce(&mut DirectGrants, &mut PackageSet)) {
         let key = held_key(self.giver(party_id), system_user);
-        let entry = self.held.entry(key).or_default();
+        let entry = self.held.get_or_default(key);
         let (mut direct, mut delegated) = std::mem::take(entry).into_parts();
         change(&mut direct, &mut delegated);
         *entry = HeldFromParty::new(direct, delegated);
@@ -192,8 +195,7 @@ impl IndexState {
     /// organisation number changed, or it left the register. A scan of every entry, for events
     /// that are rare (new parties have no grants yet).
     fn rekey_held(&mut self, from: Giver, to: Giver) {
-        let moved: Vec<(HeldKey, HeldFromParty)> = self.held.extract_if(|key, _| key.0 == from.0).collect();
-        for ((_, high, low), held) in moved {
+        for ((_, high, low), held) in self.held.take_where(|key| key.0 == from.0) {
             self.held.insert((to.0, high, low), held);
         }
     }
@@ -552,9 +554,9 @@ mod tests {
         let su = 0x47ca_ea5b_a80b_4343_b1d3_31eb_523a_4e28_u128;
         state.update_held(7, su, |direct, _| direct.packages = packages(&[1]));
         state.update_held(7, su, |_, delegated| *delegated = packages(&[2]));
-        assert_eq!(state.held[&held_key(Giver::party_id(7), su)].packages, packages(&[1, 2]));
+        assert_eq!(state.held.get(&held_key(Giver::party_id(7), su)).unwrap().packages, packages(&[1, 2]));
         state.update_held(7, su, |direct, _| *direct = DirectGrants::default());
-        assert_eq!(state.held[&held_key(Giver::party_id(7), su)].packages, packages(&[2]), "the delegated packages stay");
+        assert_eq!(state.held.get(&held_key(Giver::party_id(7), su)).unwrap().packages, packages(&[2]), "the delegated packages stay");
         state.update_held(7, su, |_, delegated| *delegated = PackageSet::default());
         assert!(state.held.is_empty());
     }
