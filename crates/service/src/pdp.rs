@@ -230,8 +230,6 @@ impl DecisionPoint {
         let system_user = system_user_subject(req).ok()??;
         let named = ResourceAttributes::of(req);
         let resource_id = named.resource?.lexical();
-        let policy = self.cached_policy(&resource_id, sequence)?;
-        let compiled = policy.compiled.as_ref()?;
         let access = match named.organization.or(named.legacy_organization) {
             Some(org_number) if named.party_id.is_none() => self.index.system_user_access_at(system_user.as_u128(), &org_number.lexical())?.1,
             _ => self.index.system_user_access_for(system_user.as_u128(), self.indexed_resource_party(&named)?.ok()?),
@@ -239,8 +237,11 @@ impl DecisionPoint {
         if !access.rights.is_empty() {
             return None;
         }
-        let (result, echo) = compiled.decide(&access.packages, req);
-        if result.decision == Decision::Permit && policy.access_lists {
+        // Decided under the cache's lock (a bitset AND per rule), so nothing is cloned out.
+        let policies = self.policies.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = current_policy(&policies, &resource_id, sequence)?;
+        let (result, echo) = cached.compiled.as_ref()?.decide(&access.packages, req);
+        if result.decision == Decision::Permit && cached.access_lists {
             return None;
         }
         Some(Outcome { result, echo, explanation: Explanation { decided_by: "policy", ..Default::default() } })
@@ -420,7 +421,7 @@ impl DecisionPoint {
     /// The resource's policy if the cache holds it as current under `sequence`.
     fn cached_policy(&self, resource_id: &str, sequence: i64) -> Option<ResourcePolicy> {
         let policies = self.policies.lock().unwrap_or_else(|e| e.into_inner());
-        let cached = policies.get(resource_id).filter(|c| c.checked_at == sequence)?;
+        let cached = current_policy(&policies, resource_id, sequence)?;
         Some(ResourcePolicy { policy: cached.policy.clone(), compiled: cached.compiled.clone(), access_lists: cached.access_lists })
     }
 
@@ -484,6 +485,11 @@ impl DecisionPoint {
             }
         }
     }
+}
+
+/// The cached policy of `resource_id` if it was found current under `sequence`.
+fn current_policy<'a>(policies: &'a HashMap<String, CachedPolicy, foldhash::fast::RandomState>, resource_id: &str, sequence: i64) -> Option<&'a CachedPolicy> {
+    policies.get(resource_id).filter(|c| c.checked_at == sequence)
 }
 
 /// The system user the request is made for, if its subject names one; it must then be the only

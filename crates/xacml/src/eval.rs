@@ -244,15 +244,16 @@ impl<'a> Pdp<'a> {
 pub fn included_attributes(request: &Request) -> Vec<Category> {
     let mut out: Vec<Category> = Vec::new();
     for c in &request.categories {
+        // Most requests mark nothing: a plain scan decides that before any collecting.
+        if !c.attributes.iter().any(|a| a.include_in_result) {
+            continue;
+        }
         let attributes: Vec<_> = c
             .attributes
             .iter()
             .filter(|a| a.include_in_result)
             .cloned()
             .collect();
-        if attributes.is_empty() {
-            continue;
-        }
         match out.iter_mut().find(|o| o.category == c.category) {
             Some(existing) => existing.attributes.extend(attributes),
             None => out.push(Category {
