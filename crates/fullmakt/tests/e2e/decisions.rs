@@ -498,6 +498,26 @@ async fn a_revocation_decides_the_very_next_request_on_this_node_and_another() {
 }
 
 
+/// A server that has just decided the same request, with its policy cached and its index
+/// current, must still see a grant that another process committed at the very next request.
+#[tokio::test]
+async fn a_grant_from_another_process_decides_the_next_request() {
+    on_every_store!(|db, server, _vendor| {
+        let store = &server.store;
+        org(store, CUSTOMER, "Kunde AS", "AS", None).await;
+        publish(&server, "digdir-ansettelse", &[("urn:altinn:accesspackage", "ansettelsesforhold")], &["read"]).await;
+        let token = api_token(&server, VENDOR_ORG, &[AUTHORIZE]).await;
+        let su = uuid::Uuid::new_v4().to_string();
+        let request = su_request(&su, "read", "digdir-ansettelse", ("urn:altinn:organization:identifier-no", CUSTOMER));
+        for _ in 0..3 {
+            assert_eq!(decisions(&authorize(&server, &token, &request).await), ["NotApplicable"]);
+        }
+        let (ok, _, err) = admin_cli(&db, &["grant", "package", "--from", CUSTOMER, "--to", &su, "--package", "ansettelsesforhold"]);
+        assert!(ok, "{err}");
+        assert_eq!(decisions(&authorize(&server, &token, &request).await), ["Permit"]);
+    });
+}
+
 #[tokio::test]
 async fn operators_grant_packages_and_rights_from_the_cli() {
     for db in databases().await {
