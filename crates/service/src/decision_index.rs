@@ -181,14 +181,17 @@ impl IndexState {
         }
     }
 
+    /// The key `party_id`'s held entries have now.
+    fn giver_now(&self, party_id: i64) -> Giver {
+        self.parties.get(&party_id).map_or(Giver::party_id(party_id), |p| Giver::of(&p.party))
+    }
+
+    /// [`Self::giver_now`] for entries about to be written, remembering a party not indexed yet.
     fn giver(&mut self, party_id: i64) -> Giver {
-        match self.parties.get(&party_id) {
-            Some(entry) => Giver::of(&entry.party),
-            None => {
-                self.givers_not_indexed.insert(party_id);
-                Giver::party_id(party_id)
-            }
+        if !self.parties.contains_key(&party_id) {
+            self.givers_not_indexed.insert(party_id);
         }
+        self.giver_now(party_id)
     }
 
     /// Moves the held entries of a party whose key changed: it arrived after its grants, its
@@ -205,8 +208,7 @@ impl IndexState {
     }
 
     fn main_unit_giver(&self, party: &IndexedParty) -> Option<Giver> {
-        let main_unit = party.main_unit?;
-        Some(self.parties.get(&main_unit).map_or(Giver::party_id(main_unit), |m| Giver::of(&m.party)))
+        party.main_unit.map(|main_unit| self.giver_now(main_unit))
     }
 }
 
@@ -359,14 +361,15 @@ impl DecisionIndex {
         Self::access(&state, system_user, &party, held)
     }
 
-    /// The party an organisation number names and what `system_user` holds for it. The two
-    /// lookups do not depend on each other, so their cache misses overlap.
-    pub fn system_user_access_at(&self, system_user: u128, org_number: &str) -> Option<(IndexedParty, SystemUserAccess)> {
+    /// What `system_user` holds for the party an organisation number names; `None` when the
+    /// index knows no such party. The entry and the party are looked up independently, so their
+    /// cache misses overlap.
+    pub fn system_user_access_at(&self, system_user: u128, org_number: &str) -> Option<SystemUserAccess> {
         let n: u32 = org_number.parse().ok()?;
         let state = self.read();
         let held = state.held_from(Giver::organisation(n), system_user);
-        let party = *state.by_org_number.get(&n)?;
-        Some((party, Self::access(&state, system_user, &party, held)))
+        let party = state.by_org_number.get(&n)?;
+        Some(Self::access(&state, system_user, party, held))
     }
 
     /// What the party gave (`held`) and what its main unit gave, together.

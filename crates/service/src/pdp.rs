@@ -231,7 +231,7 @@ impl DecisionPoint {
         let named = ResourceAttributes::of(req);
         let resource_id = named.resource?.lexical();
         let access = match named.organization.or(named.legacy_organization) {
-            Some(org_number) if named.party_id.is_none() => self.index.system_user_access_at(system_user.as_u128(), &org_number.lexical())?.1,
+            Some(org_number) if named.party_id.is_none() => self.index.system_user_access_at(system_user.as_u128(), &org_number.lexical())?,
             _ => self.index.system_user_access_for(system_user.as_u128(), self.indexed_resource_party(&named)?.ok()?),
         };
         if !access.rights.is_empty() {
