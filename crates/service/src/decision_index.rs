@@ -220,8 +220,10 @@ fn org_number(s: Option<&str>) -> Option<u32> {
     s.and_then(|n| n.parse().ok())
 }
 
-/// Reads the change sequence for callers that must see every committed write. A caller alone
-/// reads it on its own thread when the store can (SQLite: a few µs). Callers that arrive
+/// Reads the change sequence for callers that must see every committed write. When the store
+/// can tell that nothing was committed since its last read (an SQLite file's WAL index), that
+/// read answers without a query. Otherwise a caller alone reads it on its own thread when the
+/// store can (SQLite: a few µs). Callers that arrive
 /// together share pooled reads: each waits for a read that started after it arrived, and at
 /// most one runs at a time, so under load one read serves many decisions.
 #[derive(Default)]
@@ -247,6 +249,9 @@ impl Drop for Caller<'_> {
 
 impl SequenceFence {
     async fn current(&self, store: &Store) -> Result<i64, StoreError> {
+        if let Some(value) = store.change_sequence_if_unchanged() {
+            return Ok(value);
+        }
         let alone = self.callers.fetch_add(1, Ordering::AcqRel) == 0;
         let _caller = Caller(&self.callers);
         if alone {

@@ -14,6 +14,7 @@
 mod access_lists;
 mod catalogue;
 mod clients;
+mod commit_watch;
 mod grants;
 mod index_changes;
 mod instance;
@@ -188,9 +189,19 @@ impl Store {
 
     /// The number of committed state changes so far. Caches tagged with an older value are stale.
     pub async fn change_sequence(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar(READ_CHANGE_SEQUENCE)
-            .fetch_one(&self.pool)
-            .await?)
+        let before = self.sequence_reader.as_ref().and_then(|r| r.header());
+        let sequence = sqlx::query_scalar(READ_CHANGE_SEQUENCE).fetch_one(&self.pool).await?;
+        if let Some(reader) = &self.sequence_reader {
+            reader.remember(before, sequence);
+        }
+        Ok(sequence)
+    }
+
+    /// The change sequence without a query, when the store can tell that nothing has been
+    /// committed since it last read it: on an SQLite file, from the header of the WAL index,
+    /// which every commit of any process rewrites (`commit_watch`). None: read it.
+    pub fn change_sequence_if_unchanged(&self) -> Option<i64> {
+        self.sequence_reader.as_ref()?.unchanged()
     }
 
     /// [`Store::change_sequence`] read on the calling thread, for a caller on the request path

@@ -654,6 +654,77 @@ async fn the_inline_sequence_read_sees_every_commit_from_any_connection() {
 }
 
 #[tokio::test]
+async fn the_sequence_is_known_without_a_query_until_anyone_commits() {
+    for (url, _dir) in database_urls().await {
+        let store = Store::connect(&url).await.unwrap();
+        let Some(start) = store.change_sequence_inline() else {
+            assert_eq!(store.change_sequence_if_unchanged(), None, "only an SQLite file can tell");
+            store.close().await;
+            continue;
+        };
+        assert_eq!(store.change_sequence_if_unchanged(), Some(start), "nothing committed since the read");
+        let commit = |store: Store, name: &'static str| async move {
+            let mut tx = store.begin_write().await.unwrap();
+            tx.insert_client(&client(name)).await.unwrap();
+            let sequence = tx.sequence();
+            tx.commit().await.unwrap();
+            sequence
+        };
+        // A commit through this store's pool, through another store on the same file (another
+        // process, as far as SQLite can tell), and one after a checkpoint, when the next commit
+        // starts the WAL over.
+        let other = Store::connect(&url).await.unwrap();
+        let mut last = start;
+        for (writer, name) in [(&store, "here"), (&other, "there"), (&other, "after the checkpoint")] {
+            if name == "after the checkpoint" {
+                store.checkpoint().await.unwrap();
+                assert_eq!(store.change_sequence_if_unchanged(), Some(last), "a checkpoint commits nothing");
+            }
+            let committed = commit(writer.clone(), name).await;
+            assert!(committed > last);
+            assert_eq!(store.change_sequence_if_unchanged(), None, "{name}: a commit is noticed");
+            // A pooled read serves as well as an inline one.
+            assert_eq!(store.change_sequence().await.unwrap(), committed);
+            assert_eq!(store.change_sequence_if_unchanged(), Some(committed), "{name}");
+            last = committed;
+        }
+        // An uncommitted write changes nothing yet.
+        let tx = other.begin_write().await.unwrap();
+        assert_eq!(store.change_sequence_if_unchanged(), Some(last));
+        drop(tx);
+        other.close().await;
+        store.close().await;
+    }
+}
+
+/// SQLite keeps a shared lock on a byte of the WAL index (`-shm`) for as long as a process has
+/// the database open; a process that can lock that byte exclusively takes the index as unused
+/// and truncates it, under the mappings of any process that lost its lock. Watching the index
+/// must leave that lock alone: opening and closing a descriptor of the file would drop it.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn watching_the_wal_index_keeps_sqlites_lock_on_it() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let start = store.change_sequence_inline().unwrap();
+    assert_eq!(store.change_sequence_if_unchanged(), Some(start), "the index is watched");
+    let shm = std::fs::metadata(dir.path().join("locked.db-shm")).unwrap();
+    let inode = format!(":{}", shm.ino());
+    // /proc/locks: "1: POSIX  ADVISORY  READ 1234 08:01:5678 128 128". SQLite's "DMS" byte is
+    // 128 (UNIX_SHM_DMS), held shared by every process with the database open.
+    let pid = std::process::id().to_string();
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    let held = locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() >= 8 && fields[1] == "POSIX" && fields[3] == "READ" && fields[4] == pid && fields[5].ends_with(&inode) && fields[6] == "128"
+    });
+    assert!(held, "this process no longer holds SQLite's lock on the WAL index:\n{locks}");
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_grant_writer_waits_for_another_writer_instead_of_failing() {
     use fullmakt_store::GrantUse;
     for (store, _dir) in stores().await {
