@@ -21,9 +21,8 @@
 //! for good (logging why) and every caller reads the database again.
 
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use rusqlite::{ffi, Connection};
 
@@ -35,20 +34,30 @@ const HEADER_WORDS: usize = 12;
 /// The size of each region of the WAL index (`WALINDEX_PGSZ`); region 0 starts with the header.
 const WAL_INDEX_REGION_BYTES: i32 = 32_768;
 /// How long a header-confirmed sequence is used before a real read confirms it again.
-const RECHECK_AFTER: Duration = Duration::from_secs(1);
+const RECHECK_AFTER_MILLIS: u64 = 1000;
 
 pub(crate) type Header = [u32; HEADER_WORDS];
 
+/// The last real read of the sequence and the header just before it. Every decision reads it
+/// and only real reads write it, so it is a sequence lock: readers never write to it (no cache
+/// line moves between the runtime's threads) and retry nothing — a read that overlaps a write
+/// is simply not used.
+#[derive(Default)]
 struct Seen {
-    header: Header,
-    sequence: i64,
-    at: Instant,
+    /// Even while stable, odd during a write; 0 until the first read is recorded.
+    version: AtomicU64,
+    header: [AtomicU32; HEADER_WORDS],
+    sequence: AtomicI64,
+    /// [`coarse_millis`] when the read was recorded.
+    at: AtomicU64,
+    /// Serialises writers.
+    writer: Mutex<()>,
 }
 
 pub(crate) struct CommitWatch {
     /// The two header copies: 2 × [`HEADER_WORDS`] aligned words in shared memory.
     words: NonNull<AtomicU32>,
-    seen: Mutex<Option<Seen>>,
+    seen: Seen,
     trusted: AtomicBool,
 }
 
@@ -106,7 +115,7 @@ impl CommitWatch {
     /// `words` points at 2 × [`HEADER_WORDS`] aligned words that stay valid while the watch
     /// lives.
     unsafe fn over(words: NonNull<AtomicU32>) -> Option<Self> {
-        let watch = Self { words, seen: Mutex::new(None), trusted: AtomicBool::new(true) };
+        let watch = Self { words, seen: Seen::default(), trusted: AtomicBool::new(true) };
         watch.header()?;
         Some(watch)
     }
@@ -139,9 +148,19 @@ impl CommitWatch {
             return None;
         }
         let now = self.header()?;
-        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let seen = seen.as_ref()?;
-        (seen.header == now && seen.at.elapsed() < RECHECK_AFTER).then_some(seen.sequence)
+        let seen = &self.seen;
+        let version = seen.version.load(Ordering::Acquire);
+        if version == 0 || version & 1 == 1 {
+            return None;
+        }
+        let header: Header = std::array::from_fn(|i| seen.header[i].load(Ordering::Relaxed));
+        let sequence = seen.sequence.load(Ordering::Relaxed);
+        let at = seen.at.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if seen.version.load(Ordering::Relaxed) != version {
+            return None;
+        }
+        (header == now && coarse_millis().saturating_sub(at) < RECHECK_AFTER_MILLIS).then_some(sequence)
     }
 
     /// Records a real read of the sequence, with the header read just before it. A read during
@@ -151,20 +170,46 @@ impl CommitWatch {
         if self.header() != Some(header) {
             return;
         }
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(last) = seen.as_ref() {
-            // Headers never repeat, and neither read had a commit land during it, so both
-            // read the state as of this header.
-            if last.header == header && last.sequence != sequence && self.trusted.swap(false, Ordering::Relaxed) {
-                tracing::error!(
-                    was = last.sequence,
-                    now = sequence,
-                    "the change sequence moved while SQLite's WAL index header did not; reading the database before every decision from now on"
-                );
-            }
+        let seen = &self.seen;
+        let _writer = seen.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let version = seen.version.load(Ordering::Relaxed);
+        let last: Header = std::array::from_fn(|i| seen.header[i].load(Ordering::Relaxed));
+        let last_sequence = seen.sequence.load(Ordering::Relaxed);
+        // Headers never repeat, and neither read had a commit land during it, so both read the
+        // state as of this header.
+        if version != 0 && last == header && last_sequence != sequence && self.trusted.swap(false, Ordering::Relaxed) {
+            tracing::error!(
+                was = last_sequence,
+                now = sequence,
+                "the change sequence moved while SQLite's WAL index header did not; reading the database before every decision from now on"
+            );
         }
-        *seen = Some(Seen { header, sequence, at: Instant::now() });
+        seen.version.store(version + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        for (word, value) in seen.header.iter().zip(header) {
+            word.store(value, Ordering::Relaxed);
+        }
+        seen.sequence.store(sequence, Ordering::Relaxed);
+        seen.at.store(coarse_millis(), Ordering::Relaxed);
+        seen.version.store(version + 2, Ordering::Release);
     }
+}
+
+/// Milliseconds on a monotonic clock, read without a system call or a timer read: the kernel's
+/// tick-granular clock (a few ms coarse) is plenty for a once-a-second recheck, and costs a few
+/// ns where `Instant::now` costs tens on a virtual machine.
+#[cfg(target_os = "linux")]
+fn coarse_millis() -> u64 {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes `now`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+    now.tv_sec as u64 * 1000 + now.tv_nsec as u64 / 1_000_000
+}
+
+#[cfg(not(target_os = "linux"))]
+fn coarse_millis() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
 }
 
 #[cfg(test)]
@@ -229,6 +274,18 @@ mod tests {
         assert_eq!(watch.unchanged(), Some(42), "the header is still trusted");
         index.commit(9);
         assert_eq!(watch.unchanged(), None, "the next commit is noticed");
+    }
+
+    #[test]
+    fn a_read_older_than_a_second_is_confirmed_again() {
+        let index = Index::with_change(7);
+        let watch = index.watch().unwrap();
+        watch.remember(watch.header(), 41);
+        assert_eq!(watch.unchanged(), Some(41));
+        watch.seen.at.store(coarse_millis() - RECHECK_AFTER_MILLIS - 1, Ordering::Relaxed);
+        assert_eq!(watch.unchanged(), None, "the header alone does not vouch for an old read");
+        watch.remember(watch.header(), 41);
+        assert_eq!(watch.unchanged(), Some(41));
     }
 
     #[test]
