@@ -292,6 +292,13 @@ impl DecisionIndex {
         self.read().applied
     }
 
+    /// The sequence [`Self::fresh`] would return, when the store can tell without a query that
+    /// nothing was committed since its last read and the index has applied that read.
+    pub fn fresh_now(&self) -> Option<i64> {
+        let target = self.store.change_sequence_if_unchanged()?;
+        (self.applied() >= target).then_some(target)
+    }
+
     /// Brings the index up to every write committed before this call; returns that sequence.
     pub async fn fresh(&self) -> Result<i64, StoreError> {
         let target = self.fence.current(&self.store).await?;

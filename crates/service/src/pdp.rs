@@ -185,6 +185,15 @@ impl DecisionPoint {
     /// whole response is that one Indeterminate, as the reference answers multi-requests.
     pub async fn decide(&self, request: &Request, api: Api, now: DateTime, explain: bool) -> Vec<Outcome> {
         // Every write committed before this request decides it.
+        if let Some(outcome) = self.index.fresh_now().and_then(|sequence| self.decide_common(request, explain, sequence)) {
+            return vec![outcome];
+        }
+        // Boxed because a future is as large as its largest await: the general path's are
+        // kilobytes, which every call of the common path would otherwise create and move too.
+        Box::pin(self.decide_after_refresh(request, api, now, explain)).await
+    }
+
+    async fn decide_after_refresh(&self, request: &Request, api: Api, now: DateTime, explain: bool) -> Vec<Outcome> {
         let sequence = match self.index.fresh().await {
             Ok(s) => s,
             Err(e) => return vec![Outcome::failed(api, internal(&e))],
@@ -196,10 +205,8 @@ impl DecisionPoint {
     /// routes go through [`DecisionPoint::decide`]; benchmarks use this to measure the decision
     /// itself apart from the freshness read, which concurrent requests share).
     pub async fn decide_under(&self, request: &Request, api: Api, now: DateTime, explain: bool, sequence: i64) -> Vec<Outcome> {
-        if !explain && !request.combined_decision && !request.is_multiple() {
-            if let Some(outcome) = self.decide_from_index(request, sequence) {
-                return vec![outcome];
-            }
+        if let Some(outcome) = self.decide_common(request, explain, sequence) {
+            return vec![outcome];
         }
         if request.combined_decision {
             return vec![Outcome::failed(api, Failure { argument: false, message: "Multiple Decision Profile not implemented".into() })];
@@ -216,6 +223,14 @@ impl DecisionPoint {
             }
         }
         out
+    }
+
+    /// [`Self::decide_from_index`] for a single request that asks for no explanation.
+    fn decide_common(&self, request: &Request, explain: bool, sequence: i64) -> Option<Outcome> {
+        if explain || request.combined_decision || request.is_multiple() {
+            return None;
+        }
+        self.decide_from_index(request, sequence)
     }
 
     /// The common case, decided without awaiting anything: a system user asking about a party
