@@ -185,20 +185,23 @@ impl DecisionPoint {
     /// whole response is that one Indeterminate, as the reference answers multi-requests.
     pub async fn decide(&self, request: &Request, api: Api, now: DateTime, explain: bool) -> Vec<Outcome> {
         // Every write committed before this request decides it.
-        if let Some(outcome) = self.index.fresh_now().and_then(|sequence| self.decide_common(request, explain, sequence)) {
+        let known = self.index.fresh_now();
+        if let Some(outcome) = known.and_then(|sequence| self.decide_common(request, explain, sequence)) {
             return vec![outcome];
         }
         // Boxed because a future is as large as its largest await: the general path's are
         // kilobytes, which every call of the common path would otherwise create and move too.
-        Box::pin(self.decide_after_refresh(request, api, now, explain)).await
-    }
-
-    async fn decide_after_refresh(&self, request: &Request, api: Api, now: DateTime, explain: bool) -> Vec<Outcome> {
-        let sequence = match self.index.fresh().await {
-            Ok(s) => s,
-            Err(e) => return vec![Outcome::failed(api, internal(&e))],
-        };
-        self.decide_under(request, api, now, explain, sequence).await
+        Box::pin(async move {
+            match known {
+                // The common path has been tried under this sequence already.
+                Some(sequence) => self.decide_generally(request, api, now, explain, sequence).await,
+                None => match self.index.fresh().await {
+                    Ok(sequence) => self.decide_under(request, api, now, explain, sequence).await,
+                    Err(e) => vec![Outcome::failed(api, internal(&e))],
+                },
+            }
+        })
+        .await
     }
 
     /// Decides under `sequence`, which the caller got from [`DecisionIndex::fresh`] (the HTTP
@@ -208,6 +211,11 @@ impl DecisionPoint {
         if let Some(outcome) = self.decide_common(request, explain, sequence) {
             return vec![outcome];
         }
+        self.decide_generally(request, api, now, explain, sequence).await
+    }
+
+    /// Every individual request through enrichment and the full evaluation.
+    async fn decide_generally(&self, request: &Request, api: Api, now: DateTime, explain: bool, sequence: i64) -> Vec<Outcome> {
         if request.combined_decision {
             return vec![Outcome::failed(api, Failure { argument: false, message: "Multiple Decision Profile not implemented".into() })];
         }
