@@ -6,8 +6,10 @@
 //! checkpoint alone takes a few milliseconds each second; at normal priority the scheduler
 //! gave it the core in slices of ~3 ms while token requests waited, and on a core that is
 //! 90 % busy each such pause takes a hundred milliseconds or more to work off (BENCHMARKS.md,
-//! "Upkeep at the lowest priority"). At nice 19 it still gets a small share when the core is
-//! saturated, enough to keep the WAL from growing, and all of any idle time.
+//! "Upkeep at the lowest priority"). At nice 19 it gets all of any idle time and a small share
+//! when the core is saturated (too small to keep the WAL from growing then: ARCHITECTURE.md).
+//! It must never hold SQLite's write lock while requests wait for it, so it reads before each
+//! delete and leaves recent expired replay records to the token path's writer.
 
 use fullmakt_store::Store;
 use std::time::Duration;
@@ -16,6 +18,12 @@ use tokio::sync::oneshot;
 /// Replay records and logins are deleted in batches of this many, so a writer waiting for
 /// the lock never waits long behind a sweep.
 const BATCH: i64 = 250;
+
+/// On SQLite the token path's grant writer forgets expired replay records as it records new
+/// ones (`fullmakt_store::GrantWriter`); upkeep takes only those left expired for this many
+/// seconds, after an idle spell. Then this low-priority thread takes SQLite's write lock only
+/// when no writer is at work: preempted while holding it, it would stop every token request.
+const WRITER_FORGETS_FIRST: i64 = 60;
 
 /// The decision index's change log keeps the last million writes; a node further behind
 /// than that rebuilds its index.
@@ -94,8 +102,12 @@ async fn once(store: &Store) {
     if let Err(e) = store.forget_expired_logins(fullmakt_service::clock::now(), BATCH).await {
         tracing::warn!(error = %e, "could not sweep expired login records");
     }
+    let grace = match store.backend() {
+        fullmakt_store::Backend::Sqlite => WRITER_FORGETS_FIRST,
+        fullmakt_store::Backend::Postgres => 0,
+    };
     loop {
-        match store.forget_expired_grants(fullmakt_service::clock::now(), BATCH).await {
+        match store.forget_expired_grants(fullmakt_service::clock::now() - grace, BATCH).await {
             Ok(n) if n as i64 == BATCH => tokio::time::sleep(Duration::from_millis(2)).await,
             Ok(_) => break,
             Err(e) => {

@@ -68,7 +68,7 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Pending>) {
         let (first, repeats): (Vec<Pending>, Vec<Pending>) =
             batch.drain(..).partition(|p| seen.insert((p.grant.client_id.clone(), p.grant.jti.clone())));
         let grants: Vec<GrantUse> = first.iter().map(|p| p.grant.clone()).collect();
-        match writer.remember_grants(&grants).await {
+        match writer.remember_grants(&grants, crate::clock::now()).await {
             Ok((fresh, sequence)) => {
                 for (p, fresh) in first.into_iter().zip(fresh) {
                     let _ = p.reply.send(Ok(Recorded { fresh, sequence }));

@@ -86,13 +86,49 @@ async fn writes_bump_the_change_sequence_and_roll_back_when_dropped() {
 #[tokio::test]
 async fn the_replay_store_remembers_each_grant_once_until_it_expires() {
     for (store, _dir) in stores().await {
-        assert!(store.remember_grant("c", "j1", 100).await.unwrap());
-        assert!(!store.remember_grant("c", "j1", 100).await.unwrap());
-        assert!(store.remember_grant("other", "j1", 100).await.unwrap());
+        assert!(store.remember_grant("c", "j1", 100, 50).await.unwrap());
+        assert!(!store.remember_grant("c", "j1", 100, 50).await.unwrap());
+        assert!(!store.remember_grant("c", "j1", 100, 100).await.unwrap(), "held up to and including its expiry");
+        assert!(store.remember_grant("other", "j1", 100, 50).await.unwrap());
         assert_eq!(store.forget_expired_grants(101, 1).await.unwrap(), 1);
         assert_eq!(store.forget_expired_grants(101, 10).await.unwrap(), 1);
         assert_eq!(store.forget_expired_grants(101, 10).await.unwrap(), 0);
-        assert!(store.remember_grant("c", "j1", 300).await.unwrap());
+        assert!(store.remember_grant("c", "j1", 300, 101).await.unwrap());
+    }
+}
+
+/// A record that has expired no longer counts, whether or not a sweep has deleted it yet; the
+/// new use is then remembered for its own lifetime.
+#[tokio::test]
+async fn an_expired_record_not_yet_swept_does_not_make_a_replay() {
+    for (store, _dir) in stores().await {
+        assert!(store.remember_grant("c", "j1", 100, 50).await.unwrap());
+        assert!(store.remember_grant("c", "j1", 300, 101).await.unwrap(), "expired at 100, so new at 101");
+        assert!(!store.remember_grant("c", "j1", 300, 200).await.unwrap(), "the new use is held until 300");
+        assert_eq!(store.forget_expired_grants(200, 10).await.unwrap(), 0, "one record, with the new expiry");
+        assert_eq!(store.forget_expired_grants(301, 10).await.unwrap(), 1);
+    }
+}
+
+/// On an SQLite file the grant writer forgets expired uses with each batch, more than the
+/// batch adds (so that the upkeep thread need not take the write lock); on PostgreSQL the
+/// upkeep sweep does it.
+#[tokio::test]
+async fn a_grant_writer_on_sqlite_forgets_expired_uses_as_it_records() {
+    use fullmakt_store::GrantUse;
+    for (store, _dir) in stores().await {
+        let old: Vec<GrantUse> = (0..40).map(|i| GrantUse { client_id: "c".into(), jti: format!("old{i}"), expires_at: 100 }).collect();
+        store.remember_grants(&old, 50).await.unwrap();
+        let mut writer = store.grant_writer();
+        let new = GrantUse { client_id: "c".into(), jti: "new".into(), expires_at: 400 };
+        assert_eq!(writer.remember_grants(std::slice::from_ref(&new), 200).await.unwrap().0, vec![true]);
+        let left = store.forget_expired_grants(200, 1000).await.unwrap();
+        match store.backend() {
+            fullmakt_store::Backend::Sqlite => assert_eq!(left, 30, "a batch of one forgets 2 + 8 expired uses"),
+            fullmakt_store::Backend::Postgres => assert_eq!(left, 40),
+        }
+        assert!(!store.remember_grant("c", "new", 400, 200).await.unwrap(), "the sweep kept the live use");
+        writer.release();
     }
 }
 
@@ -102,11 +138,11 @@ async fn the_replay_store_remembers_each_grant_once_until_it_expires() {
 async fn an_upkeep_handle_sees_the_same_data_through_its_own_connection() {
     for (store, _dir) in stores().await {
         let upkeep = store.upkeep_handle().await.unwrap().expect("a database file or server gets a pool of its own");
-        assert!(store.remember_grant("c", "j1", 100).await.unwrap());
+        assert!(store.remember_grant("c", "j1", 100, 50).await.unwrap());
         assert_eq!(upkeep.forget_expired_grants(101, 10).await.unwrap(), 1, "the handle sees the store's rows");
         upkeep.checkpoint().await.unwrap();
         upkeep.close().await;
-        assert!(store.remember_grant("c", "j1", 300).await.unwrap(), "the store is still open, and the row is gone");
+        assert!(store.remember_grant("c", "j1", 300, 50).await.unwrap(), "the store is still open, and the row is gone");
     }
 }
 
@@ -115,12 +151,12 @@ async fn a_batch_of_grant_uses_reports_each_and_the_sequence_after_them() {
     use fullmakt_store::GrantUse;
     for (store, _dir) in stores().await {
         let g = |c: &str, j: &str| GrantUse { client_id: c.into(), jti: j.into(), expires_at: 100 };
-        assert!(store.remember_grant("c", "old", 100).await.unwrap());
+        assert!(store.remember_grant("c", "old", 100, 50).await.unwrap());
         let mut tx = store.begin_write().await.unwrap();
         tx.insert_client(&client("seq")).await.unwrap();
         let committed = tx.sequence();
         tx.commit().await.unwrap();
-        let (fresh, sequence) = store.remember_grants(&[g("c", "new1"), g("c", "old"), g("d", "old"), g("c", "new2")]).await.unwrap();
+        let (fresh, sequence) = store.remember_grants(&[g("c", "new1"), g("c", "old"), g("d", "old"), g("c", "new2")], 50).await.unwrap();
         assert_eq!(fresh, vec![true, false, true, true]);
         assert_eq!(sequence, committed, "the sequence read after the batch sees the committed write");
     }
@@ -599,7 +635,7 @@ async fn a_grant_writer_keeps_its_connection_and_still_sees_every_commit() {
     for (store, _dir) in stores().await {
         let g = |j: &str| GrantUse { client_id: "c".into(), jti: j.into(), expires_at: 100 };
         let mut writer = store.grant_writer();
-        let (fresh, before) = writer.remember_grants(&[g("a"), g("b")]).await.unwrap();
+        let (fresh, before) = writer.remember_grants(&[g("a"), g("b")], 50).await.unwrap();
         assert_eq!(fresh, vec![true, true]);
         // A write on another connection, between two batches of the held one.
         let mut tx = store.begin_write().await.unwrap();
@@ -607,14 +643,14 @@ async fn a_grant_writer_keeps_its_connection_and_still_sees_every_commit() {
         let committed = tx.sequence();
         tx.commit().await.unwrap();
         assert!(committed > before);
-        let (fresh, sequence) = writer.remember_grants(&[g("b"), g("c")]).await.unwrap();
+        let (fresh, sequence) = writer.remember_grants(&[g("b"), g("c")], 50).await.unwrap();
         assert_eq!(fresh, vec![false, true], "a use recorded by an earlier batch is a replay");
         assert_eq!(sequence, committed, "the held connection reads the sequence as of now");
         // Every grant a replay: no row comes back, and the sequence is read separately.
-        let (fresh, sequence) = writer.remember_grants(&[g("a"), g("c")]).await.unwrap();
+        let (fresh, sequence) = writer.remember_grants(&[g("a"), g("c")], 50).await.unwrap();
         assert_eq!((fresh, sequence), (vec![false, false], committed));
         // Other connections see what the held one wrote.
-        assert!(!store.remember_grant("c", "c", 100).await.unwrap());
+        assert!(!store.remember_grant("c", "c", 100, 50).await.unwrap());
         writer.release();
         tokio::time::timeout(std::time::Duration::from_secs(10), store.close()).await.expect("closing waits for no connection");
     }
@@ -737,7 +773,7 @@ async fn a_grant_writer_waits_for_another_writer_instead_of_failing() {
         // PostgreSQL's row locks do not cover a different table: only SQLite's writer waits.
         let sqlite = store.backend() == fullmakt_store::Backend::Sqlite;
         let (fresh, sequence) = {
-            let batch = writer.remember_grants(std::slice::from_ref(&grant));
+            let batch = writer.remember_grants(std::slice::from_ref(&grant), 50);
             tokio::pin!(batch);
             let early = tokio::time::timeout(std::time::Duration::from_millis(200), &mut batch).await;
             if sqlite {
