@@ -110,7 +110,7 @@ pub fn issuer_key_from_json(value: &Value) -> Option<(String, crate::Verificatio
     if !(2048..=8192).contains(&significant_bits(&n)) || e.is_empty() || e.len() > 8 {
         return None;
     }
-    Some((kid.to_owned(), crate::VerificationKey::new(alg, n, e)?))
+    Some((kid.to_owned(), crate::VerificationKey::new(alg, &n, &e)?))
 }
 
 fn significant_bits(be: &[u8]) -> usize {

@@ -136,8 +136,6 @@ impl<'a> CompactJws<'a> {
 #[derive(Clone)]
 pub struct VerificationKey {
     alg: Algorithm,
-    n: Vec<u8>,
-    e: Vec<u8>,
     parsed: aws_lc_rs::signature::ParsedPublicKey,
 }
 
@@ -145,15 +143,14 @@ impl VerificationKey {
     /// A key for `alg` from its big-endian modulus and exponent; None when aws-lc cannot build it.
     /// Leading zero bytes are dropped: RFC 7518 forbids them, but registration tolerates them
     /// (some JWK writers emit one), and aws-lc refuses a component that starts with zero.
-    pub fn new(alg: Algorithm, n: Vec<u8>, e: Vec<u8>) -> Option<Self> {
-        let (n, e) = (without_leading_zeros(n), without_leading_zeros(e));
-        let components = aws_lc_rs::signature::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+    pub fn new(alg: Algorithm, n: &[u8], e: &[u8]) -> Option<Self> {
+        let components = aws_lc_rs::signature::RsaPublicKeyComponents { n: without_leading_zeros(n), e: without_leading_zeros(e) };
         let parsed = components.to_parsed_public_key(alg.verification()).ok()?;
-        Some(Self { alg, n, e, parsed })
+        Some(Self { alg, parsed })
     }
 
     pub fn from_jwk(jwk: &crate::RsaPublicJwk) -> Option<Self> {
-        Self::new(Algorithm::parse(&jwk.alg)?, crate::b64::decode(&jwk.n)?, crate::b64::decode(&jwk.e)?)
+        Self::new(Algorithm::parse(&jwk.alg)?, &crate::b64::decode(&jwk.n)?, &crate::b64::decode(&jwk.e)?)
     }
 
     /// The one algorithm this key verifies.
@@ -162,15 +159,15 @@ impl VerificationKey {
     }
 }
 
-fn without_leading_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
-    let zeros = bytes.iter().take_while(|b| **b == 0).count();
-    bytes.drain(..zeros);
-    bytes
+fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+    &bytes[bytes.iter().take_while(|b| **b == 0).count()..]
 }
 
+/// Equal when registered for the same algorithm with the same public key (compared in its
+/// canonical DER encoding, which aws-lc keeps with the parsed key).
 impl PartialEq for VerificationKey {
     fn eq(&self, other: &Self) -> bool {
-        (self.alg, &self.n, &self.e) == (other.alg, &other.n, &other.e)
+        self.alg == other.alg && self.parsed.as_ref() == other.parsed.as_ref()
     }
 }
 
@@ -178,7 +175,7 @@ impl Eq for VerificationKey {}
 
 impl std::fmt::Debug for VerificationKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerificationKey").field("alg", &self.alg).field("n", &crate::b64::encode(&self.n)).field("e", &crate::b64::encode(&self.e)).finish()
+        f.debug_struct("VerificationKey").field("alg", &self.alg).field("spki", &crate::b64::encode(self.parsed.as_ref())).finish()
     }
 }
 
@@ -220,7 +217,7 @@ mod tests {
     #[test]
     fn a_key_built_once_verifies_every_grant_it_signed_and_nothing_else() {
         let (token, jwk) = signed_by_a_new_key();
-        let key = VerificationKey::new(Algorithm::RS256, jwk.modulus(), jwk.exponent()).unwrap();
+        let key = VerificationKey::new(Algorithm::RS256, &jwk.modulus(), &jwk.exponent()).unwrap();
         for _ in 0..3 {
             assert_eq!(CompactJws::parse(&token).unwrap().verify_with(&key), Ok(()));
         }
@@ -230,7 +227,7 @@ mod tests {
         let (_, other_signature) = other_token.rsplit_once('.').unwrap();
         let spliced = format!("{head}.{other_signature}");
         assert_eq!(CompactJws::parse(&spliced).unwrap().verify_with(&key), Err(VerifyError::Signature));
-        let rs384 = VerificationKey::new(Algorithm::RS384, jwk.modulus(), jwk.exponent()).unwrap();
+        let rs384 = VerificationKey::new(Algorithm::RS384, &jwk.modulus(), &jwk.exponent()).unwrap();
         assert_eq!(CompactJws::parse(&token).unwrap().verify_with(&rs384), Err(VerifyError::AlgorithmNotRegistered));
     }
 
@@ -238,15 +235,15 @@ mod tests {
     fn a_modulus_written_with_a_leading_zero_still_verifies() {
         let (token, jwk) = signed_by_a_new_key();
         let padded = [&[0u8][..], &jwk.modulus()].concat();
-        let key = VerificationKey::new(Algorithm::RS256, padded, [&[0u8, 0][..], &jwk.exponent()].concat()).unwrap();
-        assert_eq!(key, VerificationKey::new(Algorithm::RS256, jwk.modulus(), jwk.exponent()).unwrap());
+        let key = VerificationKey::new(Algorithm::RS256, &padded, &[&[0u8, 0][..], &jwk.exponent()].concat()).unwrap();
+        assert_eq!(key, VerificationKey::new(Algorithm::RS256, &jwk.modulus(), &jwk.exponent()).unwrap());
         assert_eq!(CompactJws::parse(&token).unwrap().verify_with(&key), Ok(()));
     }
 
     #[test]
     fn components_aws_lc_cannot_build_give_no_key() {
-        assert!(VerificationKey::new(Algorithm::RS256, Vec::new(), vec![1, 0, 1]).is_none());
-        assert!(VerificationKey::new(Algorithm::RS256, vec![0, 0], vec![1, 0, 1]).is_none());
+        assert!(VerificationKey::new(Algorithm::RS256, &[], &[1, 0, 1]).is_none());
+        assert!(VerificationKey::new(Algorithm::RS256, &[0, 0], &[1, 0, 1]).is_none());
     }
 
     #[test]

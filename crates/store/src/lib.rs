@@ -187,6 +187,26 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes up to `limit` rows of `table` that expired before `now` (its `expires_at`),
+    /// picked by `key` (one column, or a parenthesised list); returns how many. Reads first and
+    /// deletes only when something has expired: a DELETE takes SQLite's write lock even when it
+    /// finds no row, and the low-priority upkeep thread could be preempted while holding it.
+    pub(crate) async fn forget_expired_rows(&self, table: &str, key: &str, now: i64, limit: i64) -> Result<u64> {
+        let any = sqlx::query(&format!("SELECT 1 FROM {table} WHERE expires_at < $1 LIMIT 1")).bind(now).fetch_optional(&self.pool).await?;
+        if any.is_none() {
+            return Ok(0);
+        }
+        let columns = key.trim_start_matches('(').trim_end_matches(')');
+        let done = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {columns} FROM {table} WHERE expires_at < $1 LIMIT $2)"
+        ))
+        .bind(now)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The number of committed state changes so far. Caches tagged with an older value are stale.
     pub async fn change_sequence(&self) -> Result<i64> {
         let before = self.sequence_reader.as_ref().and_then(|r| r.header());

@@ -160,23 +160,7 @@ impl Store {
             ("test_idp_codes", "code_hash"),
             ("portal_sessions", "session_hash"),
         ] {
-            // Looks first: a DELETE takes SQLite's write lock even when it finds nothing, and the
-            // low-priority upkeep thread could be preempted while holding it.
-            let any = sqlx::query(&format!("SELECT 1 FROM {table} WHERE expires_at < $1 LIMIT 1"))
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
-            if any.is_none() {
-                continue;
-            }
-            let done = sqlx::query(&format!(
-                "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE expires_at < $1 LIMIT $2)"
-            ))
-            .bind(now)
-            .bind(limit)
-            .execute(&self.pool)
-            .await?;
-            removed += done.rows_affected();
+            removed += self.forget_expired_rows(table, key, now, limit).await?;
         }
         Ok(removed)
     }

@@ -55,25 +55,8 @@ impl Store {
 
     /// Forgets up to `limit` grant uses that expired before `now`; returns how many. Small
     /// batches keep each delete short, so token requests never wait long for the write lock.
-    /// Reads first and deletes only when something has expired: a DELETE takes SQLite's write
-    /// lock even when it finds no row, and a low-priority caller could be preempted holding it.
     pub async fn forget_expired_grants(&self, now: i64, limit: i64) -> Result<u64> {
-        let any = sqlx::query("SELECT 1 FROM grant_replay WHERE expires_at < $1 LIMIT 1")
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        if any.is_none() {
-            return Ok(0);
-        }
-        let done = sqlx::query(
-            "DELETE FROM grant_replay WHERE (client_id, jti) IN \
-             (SELECT client_id, jti FROM grant_replay WHERE expires_at < $1 LIMIT $2)",
-        )
-        .bind(now)
-        .bind(limit)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        self.forget_expired_rows("grant_replay", "(client_id, jti)", now, limit).await
     }
 }
 
